@@ -1,0 +1,44 @@
+# Everything runs from a project virtualenv that the targets create on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: venv test lint typecheck demo serve synth cfn-lint bench-intake clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+demo: $(STAMP)
+	$(BIN)/victim-support demo
+
+serve: $(STAMP)
+	$(BIN)/victim-support serve
+
+synth: $(STAMP)
+	$(BIN)/python -m infra.cdk.app
+
+cfn-lint: synth
+	$(BIN)/cfn-lint cdk.out/*.template.json
+
+bench-intake: $(STAMP)
+	$(BIN)/python -m tests.bench.intake
+
+clean:
+	rm -rf cdk.out build .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,1 @@
+"""Lambda functions: one package per capability, each handler thin."""

@@ -1,0 +1,261 @@
+"""The system's topology: the single source of truth for both targets.
+
+Tables, queues (each with its dead-letter queue and redrive), buckets, KMS keys, functions with
+their triggers and grants, and API routes are declared here once. ``infra.cdk`` turns this into
+CloudFormation; ``infra.local`` creates the same resources on a moto server and wires the same
+handlers to them. Neither target may name a resource that is not declared here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Access = Literal["read", "write", "read_write"]
+ResourceKind = Literal["table", "queue", "bucket", "key"]
+
+
+def env_var(kind: ResourceKind, name: str) -> str:
+    """The environment variable that carries a resource's physical name (or a queue's URL)."""
+    return f"VS_{kind.upper()}_{name.upper()}"
+
+
+@dataclass(frozen=True)
+class Key:
+    """A customer-managed KMS key."""
+
+    name: str
+    description: str
+    usage: Literal["ENCRYPT_DECRYPT", "SIGN_VERIFY"] = "ENCRYPT_DECRYPT"
+    key_spec: str = "SYMMETRIC_DEFAULT"
+
+
+@dataclass(frozen=True)
+class Table:
+    """A DynamoDB table; every partition key value begins with the municipality code."""
+
+    name: str
+    description: str
+    partition_key: str = "pk"
+    sort_key: str | None = "sk"
+    ttl_attribute: str | None = None
+    key: str = "data"
+    point_in_time_recovery: bool = True
+
+
+@dataclass(frozen=True)
+class Queue:
+    """An SQS queue; ``dead_letter`` gets the messages received ``max_receive_count`` times."""
+
+    name: str
+    description: str
+    visibility_timeout_s: int = 180
+    max_receive_count: int = 5
+    retention_days: int = 4
+    dlq_retention_days: int = 14
+    fifo: bool = False
+    key: str = "data"
+
+    @property
+    def dead_letter(self) -> str:
+        return f"{self.name}_dlq"
+
+
+@dataclass(frozen=True)
+class BucketNotification:
+    """S3 ObjectCreated events under ``prefix`` are sent to ``queue``."""
+
+    queue: str
+    suffix: str = ""
+
+
+@dataclass(frozen=True)
+class Bucket:
+    name: str
+    description: str
+    key: str = "data"
+    notifications: tuple[BucketNotification, ...] = ()
+    expire_days: int | None = None
+    cors_put: bool = False
+
+
+@dataclass(frozen=True)
+class QueueTrigger:
+    queue: str
+    batch_size: int = 1
+    max_batching_window_s: int = 0
+
+
+@dataclass(frozen=True)
+class Grant:
+    kind: ResourceKind
+    name: str
+    access: Access
+
+
+@dataclass(frozen=True)
+class Function:
+    name: str
+    handler: str
+    description: str
+    memory_mb: int = 512
+    timeout_s: int = 30
+    triggers: tuple[QueueTrigger, ...] = ()
+    grants: tuple[Grant, ...] = ()
+    reserved_concurrency: int | None = None
+
+    @property
+    def module(self) -> str:
+        return self.handler.rsplit(".", 1)[0]
+
+    @property
+    def attribute(self) -> str:
+        return self.handler.rsplit(".", 1)[1]
+
+
+@dataclass(frozen=True)
+class Route:
+    method: Literal["GET", "POST", "PUT", "DELETE"]
+    path: str
+    function: str
+    authorizer: Literal["staff", "operator"] = "staff"
+
+
+@dataclass(frozen=True)
+class Topology:
+    keys: tuple[Key, ...]
+    tables: tuple[Table, ...]
+    queues: tuple[Queue, ...]
+    buckets: tuple[Bucket, ...]
+    functions: tuple[Function, ...]
+    routes: tuple[Route, ...] = field(default=())
+
+    def function(self, name: str) -> Function:
+        return next(f for f in self.functions if f.name == name)
+
+    def queue(self, name: str) -> Queue:
+        return next(q for q in self.queues if q.name == name)
+
+    def table(self, name: str) -> Table:
+        return next(t for t in self.tables if t.name == name)
+
+    def bucket(self, name: str) -> Bucket:
+        return next(b for b in self.buckets if b.name == name)
+
+    def env_for(self, function: Function) -> dict[str, str]:
+        """Logical names of the resources a function may touch, keyed by environment variable.
+
+        Targets replace each value with the physical name (or URL) they created.
+        """
+        env: dict[str, str] = {}
+        for grant in function.grants:
+            env[env_var(grant.kind, grant.name)] = grant.name
+        return env
+
+    def validate(self) -> None:
+        """Every reference names a declared resource (run by both targets and by the tests)."""
+        names: dict[str, set[str]] = {
+            "key": {k.name for k in self.keys},
+            "table": {t.name for t in self.tables},
+            "queue": {q.name for q in self.queues},
+            "bucket": {b.name for b in self.buckets},
+        }
+        problems = [
+            f"{owner}: unknown {kind} {name!r}"
+            for owner, kind, name in self._references()
+            if name not in names[kind]
+        ]
+        problems += [
+            f"route {r.method} {r.path}: unknown function {r.function!r}"
+            for r in self.routes
+            if r.function not in {f.name for f in self.functions}
+        ]
+        if problems:
+            raise ValueError("topology is inconsistent: " + "; ".join(problems))
+
+    def _references(self) -> list[tuple[str, ResourceKind, str]]:
+        refs: list[tuple[str, ResourceKind, str]] = []
+        refs += [(f"table {t.name}", "key", t.key) for t in self.tables]
+        refs += [(f"queue {q.name}", "key", q.key) for q in self.queues]
+        refs += [(f"bucket {b.name}", "key", b.key) for b in self.buckets]
+        refs += [(f"bucket {b.name}", "queue", n.queue) for b in self.buckets for n in b.notifications]
+        for f in self.functions:
+            refs += [(f"function {f.name}", "queue", t.queue) for t in f.triggers]
+            refs += [(f"function {f.name}", g.kind, g.name) for g in f.grants]
+        return refs
+
+
+def _rw(kind: ResourceKind, *names: str) -> tuple[Grant, ...]:
+    return tuple(Grant(kind, n, "read_write") for n in names)
+
+
+TOPOLOGY = Topology(
+    keys=(
+        Key("data", "Encrypts residents' personal data at rest: tables, buckets and queues"),
+    ),
+    tables=(
+        Table("tenants", "Municipality registry and each municipality's current resident generation"),
+        Table("residents", "Residents by municipality and generation (pk = code#generation, sk = person id)"),
+        Table("upload_jobs", "Upload jobs, their chunk results and progress counters"),
+        Table("audit", "Append-only audit trail of every change and disclosure", ttl_attribute=None),
+        Table("idempotency", "Powertools idempotency records", partition_key="id", sort_key=None,
+              ttl_attribute="expiration", point_in_time_recovery=False),
+    ),
+    queues=(
+        Queue("upload_events", "S3 ObjectCreated notifications for uploaded resident files",
+              visibility_timeout_s=900),
+        Queue("upload_chunks", "Chunks of large full uploads, fanned out for parallel loading",
+              visibility_timeout_s=900),
+    ),
+    buckets=(
+        Bucket("uploads", "Resident files uploaded through presigned URLs, under <code>/uploads/",
+               notifications=(BucketNotification("upload_events"),), expire_days=30, cors_put=True),
+        Bucket("reports", "Error reports of uploads, under <code>/reports/", expire_days=90),
+    ),
+    functions=(
+        Function(
+            "staff_api", "functions.staff_api.handler.lambda_handler",
+            "REST API for municipal staff and the operator: municipalities, uploads",
+            grants=(
+                *_rw("table", "tenants", "upload_jobs", "audit"),
+                Grant("bucket", "uploads", "write"),
+                Grant("bucket", "reports", "read"),
+                Grant("key", "data", "read_write"),
+            ),
+        ),
+        Function(
+            "upload_intake", "functions.upload_intake.handler.lambda_handler",
+            "Verifies an uploaded resident file, splits it into chunks and loads small or delta files",
+            memory_mb=1024, timeout_s=900,
+            triggers=(QueueTrigger("upload_events", batch_size=1),),
+            grants=(
+                *_rw("table", "tenants", "residents", "upload_jobs", "audit", "idempotency"),
+                Grant("bucket", "uploads", "read"),
+                Grant("bucket", "reports", "read_write"),
+                Grant("queue", "upload_chunks", "write"),
+                Grant("key", "data", "read_write"),
+            ),
+        ),
+        Function(
+            "upload_chunks", "functions.upload_intake.chunks.lambda_handler",
+            "Loads one chunk of a large full upload and finishes the job when the last chunk reports",
+            memory_mb=1024, timeout_s=900,
+            triggers=(QueueTrigger("upload_chunks", batch_size=1),),
+            grants=(
+                *_rw("table", "tenants", "residents", "upload_jobs", "audit", "idempotency"),
+                Grant("bucket", "uploads", "read"),
+                Grant("bucket", "reports", "read_write"),
+                Grant("key", "data", "read_write"),
+            ),
+        ),
+    ),
+    routes=(
+        Route("PUT", "/municipalities/{code}", "staff_api", authorizer="operator"),
+        Route("GET", "/municipalities/{code}", "staff_api", authorizer="operator"),
+        Route("GET", "/municipality", "staff_api"),
+        Route("POST", "/uploads", "staff_api"),
+        Route("GET", "/uploads/{upload_id}", "staff_api"),
+    ),
+)
+
+TOPOLOGY.validate()

@@ -1,0 +1,1 @@
+"""DynamoDB adapters: the bulk writer and attribute-value helpers."""

@@ -1,0 +1,116 @@
+"""Stable error codes with their Japanese and English messages.
+
+Every error the system reports (API errors, whole-file upload failures, rejected rows, warnings)
+carries one of these codes. Codes never change meaning once published; add new ones instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Severity(StrEnum):
+    FILE = "file"  # the whole upload fails, nothing stored changes
+    ROW = "row"  # the row is rejected, the other rows go on
+    WARNING = "warning"  # the row is stored, the finding is reported
+    API = "api"  # a request is refused
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorSpec:
+    code: str
+    severity: Severity
+    ja: str
+    en: str
+    http_status: int = 400
+
+
+_SPECS = [
+    # Whole-file failures
+    ErrorSpec("FILE_EMPTY", Severity.FILE, "ファイルが空です", "The file is empty"),
+    ErrorSpec("FILE_NOT_CSV", Severity.FILE, "CSV形式ではありません", "The file is not CSV"),
+    ErrorSpec("FILE_ENCODING_UNKNOWN", Severity.FILE, "文字コードを判別できません（CP932またはUTF-8のみ）",
+              "Unknown encoding (only CP932 and UTF-8 are accepted)"),
+    ErrorSpec("FILE_MISSING_COLUMNS", Severity.FILE, "必須の列がありません", "Required columns are missing"),
+    ErrorSpec("FILE_SIZE_MISMATCH", Severity.FILE, "ファイルサイズが申告と一致しません",
+              "The file size does not match the declared size"),
+    ErrorSpec("FILE_CHECKSUM_MISMATCH", Severity.FILE, "SHA-256が申告と一致しません",
+              "The SHA-256 checksum does not match the declared one"),
+    ErrorSpec("FILE_DUPLICATE_PERSON_ID", Severity.FILE, "全件ファイル内で宛名番号が重複しています",
+              "Duplicate person ids in a full file"),
+    ErrorSpec("FILE_WRONG_MUNICIPALITY", Severity.FILE, "格納先の団体コードがアップロードと一致しません",
+              "The object key belongs to another municipality"),
+    ErrorSpec("FILE_TOO_LARGE", Severity.FILE, "ファイルが大きすぎます", "The file is too large"),
+    ErrorSpec("FILE_UNREADABLE", Severity.FILE, "ファイルを読み取れません", "The file cannot be read"),
+    # Rejected rows
+    ErrorSpec("ROW_COLUMN_COUNT", Severity.ROW, "列数がヘッダーと一致しません",
+              "The number of fields differs from the header"),
+    ErrorSpec("ROW_REQUIRED", Severity.ROW, "必須項目が空です", "A required field is empty"),
+    ErrorSpec("ROW_PERSON_ID", Severity.ROW, "宛名番号は1〜15桁の数字です", "person_id must be 1-15 digits"),
+    ErrorSpec("ROW_HOUSEHOLD_ID", Severity.ROW, "世帯番号は1〜15桁の数字です",
+              "household_id must be 1-15 digits"),
+    ErrorSpec("ROW_NAME", Severity.ROW, "氏名は姓と名を空白で区切ってください",
+              "name must be surname and given name separated by a space"),
+    ErrorSpec("ROW_NAME_KANA", Severity.ROW, "氏名カナはカタカナで入力してください",
+              "name_kana must be katakana"),
+    ErrorSpec("ROW_BIRTH_DATE", Severity.ROW, "生年月日の形式が正しくありません", "birth_date is not a valid date"),
+    ErrorSpec("ROW_SEX", Severity.ROW, "性別は1/2/9（男/女）で入力してください", "sex must be 1, 2 or 9 (M/F)"),
+    ErrorSpec("ROW_RELATIONSHIP", Severity.ROW, "続柄が正しくありません", "relationship is not valid"),
+    ErrorSpec("ROW_POSTAL_CODE", Severity.ROW, "郵便番号は7桁です", "postal_code must be 7 digits"),
+    ErrorSpec("ROW_POSTAL_CODE_UNKNOWN", Severity.ROW, "存在しない郵便番号です", "postal_code does not exist"),
+    ErrorSpec("ROW_POSTAL_CODE_MUNICIPALITY", Severity.ROW, "郵便番号が当団体の区域外です",
+              "postal_code belongs to another municipality"),
+    ErrorSpec("ROW_ADDRESS", Severity.ROW, "住所が正しくありません", "address is not valid"),
+    ErrorSpec("ROW_PHONE", Severity.ROW, "電話番号は数字とハイフンで入力してください",
+              "phone must be digits and hyphens"),
+    ErrorSpec("ROW_CARE_NEEDS", Severity.ROW, "要配慮者区分が正しくありません", "care_needs has an unknown value"),
+    ErrorSpec("ROW_PROTECTED", Severity.ROW, "支援措置は1/有または空欄です", "protected must be 1/有 or empty"),
+    ErrorSpec("ROW_CHANGE_TYPE", Severity.ROW, "異動区分は追加・更新・削除のいずれかです",
+              "change_type must be 追加, 更新 or 削除"),
+    ErrorSpec("ROW_CHANGE_DATE", Severity.ROW, "異動日の形式が正しくありません", "change_date is not a valid date"),
+    ErrorSpec("ROW_UNKNOWN_PERSON", Severity.ROW, "更新・削除の対象者が登録されていません",
+              "The person to update or remove is not registered"),
+    ErrorSpec("ROW_PERSON_EXISTS", Severity.ROW, "追加の対象者は既に登録されています",
+              "The person to add is already registered"),
+    # Warnings (row stored)
+    ErrorSpec("WARN_GAIJI", Severity.WARNING, "外字（私用領域の文字）が含まれています",
+              "Contains private-use (外字) characters"),
+    ErrorSpec("WARN_UNKNOWN_COLUMN", Severity.WARNING, "不明な列は無視されました", "Unknown column ignored"),
+    # API errors
+    ErrorSpec("VALIDATION_ERROR", Severity.API, "入力が正しくありません", "The request is not valid", 422),
+    ErrorSpec("UNAUTHORIZED", Severity.API, "認証されていません", "Not authenticated", 401),
+    ErrorSpec("FORBIDDEN", Severity.API, "権限がありません", "Not allowed", 403),
+    ErrorSpec("NOT_FOUND", Severity.API, "見つかりません", "Not found", 404),
+    ErrorSpec("UPLOAD_NOT_FOUND", Severity.API, "アップロードが見つかりません", "Upload not found", 404),
+    ErrorSpec("MUNICIPALITY_CODE_INVALID", Severity.API, "団体コードが正しくありません（検査数字不一致）",
+              "Invalid municipality code (check digit)", 422),
+    ErrorSpec("MUNICIPALITY_UNKNOWN", Severity.API, "団体コードに該当する市区町村がありません",
+              "No municipality has this code", 422),
+    ErrorSpec("MUNICIPALITY_NOT_REGISTERED", Severity.API, "団体が登録されていません",
+              "The municipality is not registered", 404),
+    ErrorSpec("UPLOAD_TOO_LARGE", Severity.API, "ファイルが上限を超えています", "The file exceeds the limit", 413),
+    ErrorSpec("CONFLICT", Severity.API, "他の処理と競合しました", "Conflicts with another operation", 409),
+]
+
+CATALOG: dict[str, ErrorSpec] = {spec.code: spec for spec in _SPECS}
+
+
+def spec(code: str) -> ErrorSpec:
+    return CATALOG[code]
+
+
+class DomainError(Exception):
+    """A refusal with a stable code; the API turns it into JSON, the intake worker into a job status."""
+
+    def __init__(self, code: str, detail: str | None = None) -> None:
+        self.code = code
+        self.spec = CATALOG[code]
+        self.detail = detail
+        super().__init__(f"{code}: {detail or self.spec.en}")
+
+    def to_dict(self) -> dict[str, str]:
+        body = {"code": self.code, "message": self.spec.en, "message_ja": self.spec.ja}
+        if self.detail:
+            body["detail"] = self.detail
+        return body

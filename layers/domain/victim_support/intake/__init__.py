@@ -1,0 +1,1 @@
+"""Resident file intake: reading, validating, chunking and loading resident files."""

@@ -1,0 +1,1 @@
+"""Pure rules of the domain: municipal codes, Japanese eras, kana, postal codes."""

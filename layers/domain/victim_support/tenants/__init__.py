@@ -1,0 +1,1 @@
+"""The municipality registry (tenants)."""
