@@ -1,1 +1,1 @@
-"""staff_api"""
+"""The REST API for municipal staff and the operator."""

@@ -1,1 +1,1 @@
-"""upload_intake"""
+"""Upload intake: the S3-event worker (handler) and the chunk worker (chunks)."""

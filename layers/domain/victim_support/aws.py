@@ -31,10 +31,10 @@ class AwsClients:
 
     def _client(self, service: str, **config: Any) -> Any:
         return self.session.client(
-            service,  # type: ignore[call-overload]
+            service,
             region_name=self.settings.region,
             endpoint_url=self.settings.endpoint_url,
-            config=Config(retries=_RETRIES, tcp_keepalive=True, **config),  # type: ignore[arg-type]
+            config=Config(retries=_RETRIES, tcp_keepalive=True, **config),
         )
 
     @cached_property

@@ -1,0 +1,119 @@
+"""Staff API: municipalities (operator) and resident uploads (municipal staff).
+
+The municipality always comes from the caller's authorizer claims, never from the request body.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from victim_support import wiring
+from victim_support.auth import Caller
+from victim_support.aws import get_clients
+from victim_support.errors import CATALOG, DomainError
+from victim_support.intake.models import UploadRequest, UploadStatusView, UploadTicket
+from victim_support.intake.uploads import request_upload, upload_status
+from victim_support.observability import logger, metrics, tracer
+from victim_support.settings import get_settings
+from victim_support.tenants.models import Municipality, MunicipalityRegistration
+from victim_support.tenants.service import register_municipality
+
+app = APIGatewayRestResolver(enable_validation=True)
+
+CodePath = Annotated[str, Path(pattern=r"^\d{6}$", description="全国地方公共団体コード (6 digits)")]
+
+
+def _caller() -> Caller:
+    claims = app.current_event.request_context.authorizer.claims or {}
+    return Caller.from_claims(claims)
+
+
+def _staff_municipality() -> tuple[Caller, str]:
+    caller = _caller()
+    if not caller.municipality_code:
+        raise DomainError("FORBIDDEN", "the caller belongs to no municipality")
+    logger.append_keys(municipality_code=caller.municipality_code)
+    return caller, caller.municipality_code
+
+
+def _operator() -> Caller:
+    caller = _caller()
+    if not caller.is_operator:
+        raise DomainError("FORBIDDEN", "operators only")
+    return caller
+
+
+@app.put("/municipalities/<code>", summary="Register or update a municipality (operator)")
+def put_municipality(code: CodePath, registration: MunicipalityRegistration) -> Municipality:
+    caller = _operator()
+    return register_municipality(code, registration, actor=caller.username, tenants=wiring.tenants(),
+                                 audit=wiring.audit())
+
+
+@app.get("/municipalities/<code>", summary="A registered municipality (operator)")
+def get_municipality(code: CodePath) -> Municipality:
+    _operator()
+    return wiring.tenants().require(code)
+
+
+@app.get("/municipality", summary="The caller's own municipality")
+def get_own_municipality() -> Municipality:
+    _, code = _staff_municipality()
+    return wiring.tenants().require(code)
+
+
+@app.post("/uploads", summary="Start a resident file upload: returns a presigned PUT")
+def post_upload(request: UploadRequest) -> Response[UploadTicket]:
+    caller, code = _staff_municipality()
+    settings = get_settings()
+    ticket = request_upload(
+        code, caller.username, request, tenants=wiring.tenants(), jobs=wiring.jobs(), audit=wiring.audit(),
+        s3=get_clients().s3, bucket=settings.bucket("uploads"), expires_in=settings.presign_expiry_seconds,
+        max_bytes=settings.max_upload_bytes,
+    )
+    return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=ticket)
+
+
+@app.get("/uploads/<upload_id>", summary="Status, progress and counts of an upload")
+def get_upload(upload_id: Annotated[str, Path(max_length=80)]) -> UploadStatusView:
+    _, code = _staff_municipality()
+    return upload_status(code, upload_id, jobs=wiring.jobs(), reports=wiring.reports(),
+                         link_expires_in=get_settings().report_link_expiry_seconds)
+
+
+def _error(status: int, body: dict[str, Any]) -> Response[dict[str, Any]]:
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
+
+
+@app.exception_handler(DomainError)
+def on_domain_error(error: DomainError) -> Response[dict[str, Any]]:
+    return _error(error.spec.http_status, error.to_dict())
+
+
+@app.exception_handler(RequestValidationError)
+def on_validation_error(error: RequestValidationError) -> Response[dict[str, Any]]:
+    spec = CATALOG["VALIDATION_ERROR"]
+    problems = [
+        {"location": ".".join(str(p) for p in e.get("loc", ())), "type": e.get("type"), "message": e.get("msg")}
+        for e in error.errors()
+    ]
+    return _error(spec.http_status, {"code": spec.code, "message": spec.en, "message_ja": spec.ja,
+                                     "errors": problems})
+
+
+@app.not_found
+def on_not_found(_: Exception) -> Response[dict[str, Any]]:
+    spec = CATALOG["NOT_FOUND"]
+    return _error(404, {"code": spec.code, "message": spec.en, "message_ja": spec.ja})
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

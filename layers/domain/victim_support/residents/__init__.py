@@ -1,0 +1,1 @@
+"""Residents as the municipality's resident system sent them, by generation."""
