@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv test lint typecheck demo serve synth cfn-lint bench-intake clean
+.PHONY: venv test lint typecheck demo serve synth cfn-lint bench-intake openapi clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,9 @@ synth: $(STAMP)
 
 cfn-lint: synth
 	$(BIN)/cfn-lint cdk.out/*.template.json
+
+openapi: $(STAMP)
+	$(BIN)/python -m functions.staff_api.openapi
 
 bench-intake: $(STAMP)
 	$(BIN)/python -m tests.bench.intake

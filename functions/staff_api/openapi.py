@@ -11,12 +11,19 @@ DOCUMENT = Path(__file__).with_name("openapi.json")
 
 
 def render() -> str:
+    from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn
+
     from functions.staff_api.handler import app
 
     return app.get_openapi_json_schema(
         title="Victim support staff API",
         version="1.0.0",
         summary="Municipalities and resident uploads of the cloud disaster victim support system",
+        description="Every route needs a Cognito ID token (API Gateway user pool authorizer); the caller's "
+        "municipality comes from its custom:municipality_code claim. Errors are JSON with a stable code.",
+        security_schemes={"cognito": APIKey(name="Authorization", in_=APIKeyIn.header,
+                                            description="Bearer <Cognito ID token>")},
+        security=[{"cognito": []}],
     ) + "\n"
 
 
