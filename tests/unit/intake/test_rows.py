@@ -1,0 +1,258 @@
+from __future__ import annotations
+
+from datetime import date
+from typing import ClassVar
+
+import pytest
+from victim_support.intake.headers import map_headers
+from victim_support.intake.rows import ResidentRecord, RowIssue, RowValidator
+
+MASHIKI = "434434"
+TODAY = date(2025, 11, 26)
+
+
+class FakePostalLookup:
+    """Two 益城町 codes and one 千代田区 code."""
+
+    codes: ClassVar[dict[str, str]] = {"8612233": "43443", "8612204": "43443", "1000001": "13101"}
+
+    def municipalities_of(self, postal_code: str) -> frozenset[str]:
+        return frozenset({self.codes[postal_code]}) if postal_code in self.codes else frozenset()
+
+    def belongs_to(self, postal_code: str, municipality_code: str) -> bool:
+        return self.codes.get(postal_code) == municipality_code[:5]
+
+
+VALID = {
+    "person_id": "000123",
+    "household_id": "45",
+    "name": "山田\u3000太郎",
+    "name_kana": "ヤマダ\u3000タロウ",
+    "birth_date": "1970-03-12",
+    "sex": "1",
+    "relationship": "世帯主",
+    "postal_code": "861-2233",
+    "address": "熊本県上益城郡益城町宮園1番地",
+    "address_extra": "益城ハイツ101号",
+    "phone": "096-286-1111",
+    "care_needs": "高齢者;要介護",
+    "protected": "0",
+}
+DELTA = {**VALID, "change_type": "更新", "change_date": "R7.11.1"}
+
+
+def _validator(columns: list[str], kind: str = "full") -> RowValidator:
+    return RowValidator(map_headers(columns, kind), kind, MASHIKI, FakePostalLookup(), today=TODAY)  # type: ignore[arg-type]
+
+
+def _validate(kind: str = "full", **changes: str) -> tuple[ResidentRecord | None, list[RowIssue]]:
+    row = {**(DELTA if kind == "delta" else VALID), **changes}
+    return _validator(list(row), kind).validate(7, list(row.values()))
+
+
+def _codes(issues: list[RowIssue]) -> list[tuple[str, str]]:
+    return [(issue.column, issue.code) for issue in issues]
+
+
+def test_a_canonical_row_becomes_a_record_without_issues() -> None:
+    record, issues = _validate()
+    assert issues == []
+    assert record == {
+        "person_id": "000123",
+        "household_id": "45",
+        "name": "山田\u3000太郎",
+        "name_kana": "ヤマダ\u3000タロウ",
+        "birth_date": "1970-03-12",
+        "sex": "1",
+        "relationship": "世帯主",
+        "postal_code": "8612233",
+        "address": "熊本県上益城郡益城町宮園1番地",
+        "address_extra": "益城ハイツ101号",
+        "phone": "096-286-1111",
+        "care_needs": ["高齢者", "要介護"],
+        "protected": False,
+        "change_type": None,
+        "change_date": None,
+    }
+
+
+def test_non_canonical_spellings_are_normalised_to_the_same_record() -> None:
+    canonical, _ = _validate()
+    record, issues = _validate(
+        person_id="０００１２３",
+        household_id=" 45 ",
+        name="山田 太郎",
+        name_kana="ﾔﾏﾀﾞ ﾀﾛｳ",
+        birth_date="S45.3.12",
+        sex="男",
+        relationship=" 世帯主 ",
+        postal_code="８６１－２２３３",
+        address=" 熊本県上益城郡益城町宮園1番地 ",
+        phone="０９６ー２８６ー１１１１",
+        care_needs="高齢者；要介護;高齢者",
+        protected="無",
+    )
+    assert issues == []
+    assert record == canonical
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "expected"),
+    [
+        ("birth_date", "昭和45年3月12日", "1970-03-12"),
+        ("birth_date", "19700312", "1970-03-12"),
+        ("birth_date", "1970/3/12", "1970-03-12"),
+        ("sex", "F", "2"),
+        ("sex", "女", "2"),
+        ("sex", "9", "9"),
+        ("protected", "有", True),
+        ("protected", "1", True),
+        ("protected", "", False),
+        ("postal_code", "", None),
+        ("postal_code", "8612204", "8612204"),
+        ("phone", "", None),
+        ("address_extra", "", None),
+        ("care_needs", "", []),
+        ("relationship", "妻（未届）", "妻(未届)"),
+        ("name", "ジョン　ポール　スミス", "ジョン\u3000ポール\u3000スミス"),
+        ("name_kana", "やまだ　たろう", "ヤマダ\u3000タロウ"),
+    ],
+)
+def test_field_values_are_stored_in_their_canonical_form(field: str, value: str, expected: object) -> None:
+    record, issues = _validate(**{field: value})
+    assert issues == []
+    assert record is not None
+    assert record[field] == expected  # type: ignore[literal-required]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "code"),
+    [
+        ("person_id", "12a", "ROW_PERSON_ID"),
+        ("person_id", "1234567890123456", "ROW_PERSON_ID"),
+        ("household_id", "-1", "ROW_HOUSEHOLD_ID"),
+        ("name", "山田太郎", "ROW_NAME"),
+        ("name_kana", "山田　太郎", "ROW_NAME_KANA"),
+        ("birth_date", "1970-02-30", "ROW_BIRTH_DATE"),
+        ("birth_date", "2025-11-27", "ROW_BIRTH_DATE"),
+        ("birth_date", "1867-12-31", "ROW_BIRTH_DATE"),
+        ("birth_date", "平成32年1月1日", "ROW_BIRTH_DATE"),
+        ("sex", "X", "ROW_SEX"),
+        ("relationship", "友人", "ROW_RELATIONSHIP"),
+        ("postal_code", "86122", "ROW_POSTAL_CODE"),
+        ("postal_code", "9999999", "ROW_POSTAL_CODE_UNKNOWN"),
+        ("postal_code", "100-0001", "ROW_POSTAL_CODE_MUNICIPALITY"),
+        ("address", "益城町\x01宮園", "ROW_ADDRESS"),
+        ("address", "益" * 201, "ROW_ADDRESS"),
+        ("address_extra", "ハイツ\x02", "ROW_ADDRESS"),
+        ("phone", "096-286", "ROW_PHONE"),
+        ("phone", "096--286-1111", "ROW_PHONE"),
+        ("phone", "09628611111111", "ROW_PHONE"),
+        ("care_needs", "高齢者;学生", "ROW_CARE_NEEDS"),
+        ("protected", "はい", "ROW_PROTECTED"),
+    ],
+)
+def test_each_invalid_field_rejects_the_row_with_its_code(field: str, value: str, code: str) -> None:
+    record, issues = _validate(**{field: value})
+    assert record is None
+    assert _codes(issues) == [(field, code)]
+    assert all(issue.line == 7 for issue in issues)
+
+
+@pytest.mark.parametrize(
+    "field", ["person_id", "household_id", "name", "name_kana", "birth_date", "sex", "relationship", "address"]
+)
+def test_an_empty_required_field_is_row_required(field: str) -> None:
+    record, issues = _validate(**{field: "  "})
+    assert record is None
+    assert _codes(issues) == [(field, "ROW_REQUIRED")]
+
+
+def test_every_failing_field_of_a_row_is_reported() -> None:
+    record, issues = _validate(person_id="x", sex="X", phone="1")
+    assert record is None
+    assert _codes(issues) == [("person_id", "ROW_PERSON_ID"), ("phone", "ROW_PHONE"), ("sex", "ROW_SEX")]
+
+
+def test_a_row_with_the_wrong_field_count_is_rejected_as_a_whole() -> None:
+    validator = _validator(list(VALID))
+    assert validator.validate(3, [*VALID.values(), "extra"]) == (None, [RowIssue(3, "", "ROW_COLUMN_COUNT")])
+    assert validator.validate(4, list(VALID.values())[:-1]) == (None, [RowIssue(4, "", "ROW_COLUMN_COUNT")])
+
+
+@pytest.mark.parametrize("field", ["name", "address", "address_extra"])
+def test_gaiji_is_kept_with_a_warning(field: str) -> None:
+    value = {"name": "山\ue000\u3000太郎", "address": "益城町\ue001宮園", "address_extra": "\ue002ハイツ"}[field]
+    record, issues = _validate(**{field: value})
+    assert record is not None
+    assert record[field] == value  # type: ignore[literal-required]
+    assert _codes(issues) == [(field, "WARN_GAIJI")]
+
+
+def test_issues_never_carry_the_personal_value() -> None:
+    _, issues = _validate(name="秘密花子", birth_date="2099-01-01")
+    assert issues
+    assert all("秘密" not in repr(issue) and "2099" not in repr(issue) for issue in issues)
+
+
+def test_optional_columns_may_be_absent() -> None:
+    required = ["person_id", "household_id", "name", "name_kana", "birth_date", "sex", "relationship", "address"]
+    record, issues = _validator(required).validate(2, [VALID[c] for c in required])
+    assert issues == []
+    assert record is not None
+    assert (record["postal_code"], record["phone"], record["care_needs"], record["protected"]) == (
+        None,
+        None,
+        [],
+        False,
+    )
+
+
+def test_delta_rows_carry_their_change_type_and_date() -> None:
+    record, issues = _validate("delta")
+    assert issues == []
+    assert record is not None
+    assert (record["change_type"], record["change_date"]) == ("update", "2025-11-01")
+    record, _ = _validate("delta", change_type="remove", change_date="2025-11-30")
+    assert record is not None
+    assert (record["change_type"], record["change_date"]) == ("remove", "2025-11-30")
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"change_type": "移動"}, [("change_type", "ROW_CHANGE_TYPE")]),
+        ({"change_date": "R7.13.1"}, [("change_date", "ROW_CHANGE_DATE")]),
+        ({"change_type": ""}, [("change_type", "ROW_REQUIRED")]),
+        ({"change_date": ""}, [("change_date", "ROW_REQUIRED")]),
+    ],
+)
+def test_delta_rows_need_a_valid_change_type_and_date(changes: dict[str, str], expected: list[tuple[str, str]]) -> None:
+    record, issues = _validate("delta", **changes)
+    assert record is None
+    assert _codes(issues) == expected
+
+
+def test_full_files_ignore_change_columns() -> None:
+    row = {**VALID, "change_type": "nonsense", "change_date": "nonsense"}
+    record, issues = _validator(list(row)).validate(2, list(row.values()))
+    assert issues == []
+    assert record is not None
+    assert record["change_type"] is None
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"birth_date": "H3.4.5"},
+        {"sex": "2", "relationship": "妻", "care_needs": "", "protected": "1", "postal_code": ""},
+        {"phone": "", "address_extra": ""},
+    ],
+)
+def test_fast_and_slow_paths_produce_the_same_record(changes: dict[str, str]) -> None:
+    row = {**VALID, **changes}
+    validator = _validator(list(row))
+    fast = validator.validate(2, list(row.values()))
+    slow = validator._validate_slowly(2, list(row.values()))
+    assert fast == slow

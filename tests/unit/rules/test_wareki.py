@@ -1,0 +1,141 @@
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from victim_support.rules.wareki import parse_date, parse_date_iso, to_wareki
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2025-11-26", date(2025, 11, 26)),
+        ("20251126", date(2025, 11, 26)),
+        ("2025/11/26", date(2025, 11, 26)),
+        ("2025/1/5", date(2025, 1, 5)),
+        (" 2025-11-26 ", date(2025, 11, 26)),
+        ("R7.11.26", date(2025, 11, 26)),
+        ("S45.3.12", date(1970, 3, 12)),
+        ("R元.5.1", date(2019, 5, 1)),
+        ("令和7年11月26日", date(2025, 11, 26)),
+        ("昭和45年3月12日", date(1970, 3, 12)),
+        ("令和元年5月1日", date(2019, 5, 1)),
+        ("H3.4.5", date(1991, 4, 5)),
+        ("平成3年4月5日", date(1991, 4, 5)),
+        ("T10.1.1", date(1921, 1, 1)),
+        ("大正10年1月1日", date(1921, 1, 1)),
+        ("M40.6.30", date(1907, 6, 30)),
+        ("明治40年6月30日", date(1907, 6, 30)),
+        ("r7.11.26", date(2025, 11, 26)),
+        ("S45/3/12", date(1970, 3, 12)),
+    ],
+)
+def test_parse_date_accepts_every_documented_form(text: str, expected: date) -> None:
+    assert parse_date(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text", ["２０２５－１１－２６", "２０２５１１２６", "Ｒ７．１１．２６", "令和７年１１月２６日", "㋿7年11月26日"]
+)
+def test_parse_date_tolerates_full_width_digits_and_letters(text: str) -> None:
+    assert parse_date(text) == date(2025, 11, 26)
+
+
+@pytest.mark.parametrize(
+    ("first_day_text", "first_day", "previous_day_in_same_era"),
+    [
+        ("令和元年5月1日", date(2019, 5, 1), "令和元年4月30日"),
+        ("平成元年1月8日", date(1989, 1, 8), "平成元年1月7日"),
+        ("昭和元年12月25日", date(1926, 12, 25), "昭和元年12月24日"),
+        ("大正元年7月30日", date(1912, 7, 30), "大正元年7月29日"),
+    ],
+)
+def test_each_era_starts_on_its_first_day_and_not_before(
+    first_day_text: str, first_day: date, previous_day_in_same_era: str
+) -> None:
+    assert parse_date(first_day_text) == first_day
+    with pytest.raises(ValueError, match="invalid date"):
+        parse_date(previous_day_in_same_era)
+
+
+@pytest.mark.parametrize(
+    ("last_day_text", "last_day", "next_day_in_same_era"),
+    [
+        ("平成31年4月30日", date(2019, 4, 30), "平成31年5月1日"),
+        ("昭和64年1月7日", date(1989, 1, 7), "昭和64年1月8日"),
+        ("大正15年12月24日", date(1926, 12, 24), "大正15年12月25日"),
+        ("明治45年7月29日", date(1912, 7, 29), "明治45年7月30日"),
+    ],
+)
+def test_each_era_ends_on_its_last_day_and_not_after(
+    last_day_text: str, last_day: date, next_day_in_same_era: str
+) -> None:
+    assert parse_date(last_day_text) == last_day
+    with pytest.raises(ValueError, match="invalid date"):
+        parse_date(next_day_in_same_era)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "abc",
+        "平成32年1月1日",
+        "昭和64年2月1日",
+        "R0.1.1",
+        "R7.13.1",
+        "2025-02-30",
+        "2025-W48-3",
+        "20251301",
+        "R7年11.26",
+        "R7.11.26日",
+        "2025/11-26",
+        "X7.1.1",
+    ],
+)
+def test_parse_date_rejects_invalid_dates_without_quoting_them(text: str) -> None:
+    with pytest.raises(ValueError, match=r"^invalid date$"):
+        parse_date(text)
+
+
+def test_parse_date_iso_returns_iso_text_for_every_form() -> None:
+    assert parse_date_iso("1970-03-12") == "1970-03-12"
+    assert parse_date_iso("19700312") == "1970-03-12"
+    assert parse_date_iso("S45.3.12") == "1970-03-12"
+    with pytest.raises(ValueError, match="invalid date"):
+        parse_date_iso("1970-02-31")
+    with pytest.raises(ValueError, match="invalid date"):
+        parse_date_iso("19700231")
+
+
+@pytest.mark.parametrize(
+    ("day", "expected"),
+    [
+        (date(2025, 11, 26), "令和7年11月26日"),
+        (date(2019, 5, 1), "令和元年5月1日"),
+        (date(2019, 4, 30), "平成31年4月30日"),
+        (date(1989, 1, 8), "平成元年1月8日"),
+        (date(1989, 1, 7), "昭和64年1月7日"),
+        (date(1926, 12, 25), "昭和元年12月25日"),
+        (date(1926, 12, 24), "大正15年12月24日"),
+        (date(1912, 7, 30), "大正元年7月30日"),
+        (date(1912, 7, 29), "明治45年7月29日"),
+    ],
+)
+def test_to_wareki_writes_era_dates_with_gannen(day: date, expected: str) -> None:
+    assert to_wareki(day) == expected
+
+
+def test_to_wareki_refuses_dates_before_meiji() -> None:
+    with pytest.raises(ValueError, match="明治"):
+        to_wareki(date(1867, 12, 31))
+
+
+@given(st.dates(min_value=date(1868, 1, 1), max_value=date(2200, 12, 31)))
+def test_to_wareki_and_parse_date_round_trip(day: date) -> None:
+    assert parse_date(to_wareki(day)) == day
+    assert parse_date(day.isoformat()) == day
+    assert parse_date(day.strftime("%Y%m%d")) == day
+    assert parse_date_iso(day.strftime("%Y/%m/%d")) == day.isoformat()
