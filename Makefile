@@ -1,10 +1,11 @@
 # Everything runs from a project virtualenv that the targets create on first use.
 PYTHON ?= python3
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv test lint typecheck demo serve synth cfn-lint bench-intake openapi clean
+.PHONY: venv test lint typecheck demo serve synth deploy cfn-lint bench-intake openapi clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +34,10 @@ serve: $(STAMP)
 
 synth: $(STAMP)
 	$(BIN)/python -m infra.cdk.app
+
+# Deploying needs AWS credentials and the CDK CLI from npm (only here, never for synth or tests).
+deploy: synth
+	npx --yes aws-cdk@2 deploy --app cdk.out --all
 
 cfn-lint: synth
 	$(BIN)/cfn-lint cdk.out/*.template.json

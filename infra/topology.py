@@ -63,7 +63,7 @@ class Queue:
 
 @dataclass(frozen=True)
 class BucketNotification:
-    """S3 ObjectCreated events under ``prefix`` are sent to ``queue``."""
+    """S3 ObjectCreated events (optionally only keys ending in ``suffix``) are sent to ``queue``."""
 
     queue: str
     suffix: str = ""

@@ -1,0 +1,1 @@
+"""Constructs: one building block each (function, queue with its DLQ, data bucket)."""

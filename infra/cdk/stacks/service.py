@@ -1,0 +1,186 @@
+"""ServiceStack: the topology's functions, their grants and triggers, and the staff REST API."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from aws_cdk import (
+    CfnOutput,
+    Duration,
+    RemovalPolicy,
+    Stack,
+    aws_apigateway,
+    aws_iam,
+    aws_lambda,
+    aws_lambda_event_sources,
+    aws_logs,
+)
+from constructs import Construct
+
+from infra import topology
+from infra.cdk import bundling, defaults, nag
+from infra.cdk.constructs.function import ServiceFunction
+from infra.cdk.stacks.auth import AuthStack
+from infra.cdk.stacks.data import DataStack
+
+_PATH_PARAMETER = re.compile(r"{(\w+)\+?}")
+
+
+class ServiceStack(Stack):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        spec: topology.Topology,
+        data: DataStack,
+        auth: AuthStack,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self.spec = spec
+        self.data = data
+        code = aws_lambda.Code.from_asset(str(bundling.function_code()))
+        layers = [
+            aws_lambda.LayerVersion(
+                self, "DomainLayer",
+                description="victim_support: the shared domain library",
+                code=aws_lambda.Code.from_asset(str(bundling.domain_layer())),
+                compatible_runtimes=[defaults.RUNTIME],
+                compatible_architectures=[defaults.ARCHITECTURE],
+            ),
+            aws_lambda.LayerVersion(
+                self, "DepsLayer",
+                description="Third-party runtime dependencies from pyproject.toml (boto3 excluded)",
+                code=aws_lambda.Code.from_asset(str(bundling.deps_layer())),
+                compatible_runtimes=[defaults.RUNTIME],
+                compatible_architectures=[defaults.ARCHITECTURE],
+            ),
+        ]
+        self.functions: dict[str, ServiceFunction] = {}
+        for fn_spec in spec.functions:
+            fn = ServiceFunction(self, fn_spec, code=code, layers=layers,
+                                 resource_env=self._resource_env(fn_spec))
+            for grant in fn_spec.grants:
+                self._grant(fn.role, grant)
+            for trigger in fn_spec.triggers:
+                fn.function.add_event_source(aws_lambda_event_sources.SqsEventSource(
+                    data.queue(trigger.queue),
+                    batch_size=trigger.batch_size,
+                    max_batching_window=Duration.seconds(trigger.max_batching_window_s)
+                    if trigger.max_batching_window_s else None,
+                    report_batch_item_failures=True,
+                ))
+            self.functions[fn_spec.name] = fn
+        self.api = self._api(auth)
+
+    def _resource_env(self, fn: topology.Function) -> dict[str, str]:
+        """topology.env_for's variable names, each bound to the physical name CloudFormation assigns."""
+        grants = {topology.env_var(g.kind, g.name): g for g in fn.grants}
+        return {var: self._physical(grants[var]) for var in self.spec.env_for(fn)}
+
+    def _physical(self, grant: topology.Grant) -> str:
+        match grant.kind:
+            case "table":
+                return self.data.tables[grant.name].table_name
+            case "queue":
+                return self.data.queue(grant.name).queue_url
+            case "bucket":
+                return self.data.buckets[grant.name].bucket.bucket_name
+            case "key":
+                return self.data.keys[grant.name].key_arn
+
+    def _grant(self, role: aws_iam.IRole, grant: topology.Grant) -> None:
+        """One topology grant, as narrow as the CDK grant helpers allow."""
+        read = grant.access in ("read", "read_write")
+        write = grant.access in ("write", "read_write")
+        calls: list[Callable[[aws_iam.IGrantable], object]] = []
+        match grant.kind:
+            case "table":
+                table = self.data.tables[grant.name]
+                calls = [table.grant_read_write_data if read and write
+                         else table.grant_read_data if read else table.grant_write_data]
+            case "bucket":
+                bucket = self.data.buckets[grant.name].bucket
+                # "write" is creating objects (presigned PUTs, reports): never delete or overwrite ACLs.
+                calls = [*([bucket.grant_read] if read else []), *([bucket.grant_put] if write else [])]
+            case "queue":
+                queue = self.data.queue(grant.name)
+                calls = [*([queue.grant_consume_messages] if read else []),
+                         *([queue.grant_send_messages] if write else [])]
+            case "key" if self.spec_key(grant.name).usage == "SIGN_VERIFY":
+                key = self.data.keys[grant.name]
+                # For a signing key, "write" is signing and "read" is verifying.
+                calls = [key.grant_sign_verify if read and write
+                         else key.grant_verify if read else key.grant_sign]
+            case "key":
+                key = self.data.keys[grant.name]
+                calls = [key.grant_encrypt_decrypt if read and write
+                         else key.grant_decrypt if read else key.grant_encrypt]
+        for call in calls:
+            call(role)
+
+    def spec_key(self, name: str) -> topology.Key:
+        return next(k for k in self.spec.keys if k.name == name)
+
+    def _api(self, auth: AuthStack) -> aws_apigateway.RestApi:
+        access_logs = aws_logs.LogGroup(
+            self, "ApiAccessLogs", retention=defaults.LOG_RETENTION, removal_policy=RemovalPolicy.RETAIN,
+        )
+        authorizer = aws_apigateway.CognitoUserPoolsAuthorizer(
+            self, "StaffAuthorizer", cognito_user_pools=[auth.user_pool],
+        )
+        api = aws_apigateway.RestApi(
+            self, "StaffApi",
+            description="Municipal staff and operator API (Cognito-authorized on every route)",
+            endpoint_types=[aws_apigateway.EndpointType.REGIONAL],
+            # Execution logs (ERROR only, no data trace) need the account-level CloudWatch role.
+            cloud_watch_role=True,
+            deploy_options=aws_apigateway.StageOptions(
+                stage_name=defaults.API_STAGE,
+                access_log_destination=aws_apigateway.LogGroupLogDestination(access_logs),
+                access_log_format=aws_apigateway.AccessLogFormat.json_with_standard_fields(
+                    caller=False, http_method=True, ip=True, protocol=True, request_time=True,
+                    resource_path=True, response_length=True, status=True, user=True,
+                ),
+                logging_level=aws_apigateway.MethodLoggingLevel.ERROR,
+                data_trace_enabled=False,  # bodies carry personal data
+                metrics_enabled=True,
+                tracing_enabled=True,
+                throttling_rate_limit=defaults.API_THROTTLE_RATE,
+                throttling_burst_limit=defaults.API_THROTTLE_BURST,
+            ),
+        )
+        validator = api.add_request_validator(
+            "Validator", validate_request_body=True, validate_request_parameters=True,
+        )
+        integrations = {
+            name: aws_apigateway.LambdaIntegration(fn.function, allow_test_invoke=False)
+            for name, fn in self.functions.items()
+        }
+        for route in self.spec.routes:
+            # Operator routes use the same pool: the handler checks the "operators" group claim.
+            api.root.resource_for_path(route.path).add_method(
+                route.method,
+                integrations[route.function],
+                authorization_type=aws_apigateway.AuthorizationType.COGNITO,
+                authorizer=authorizer,
+                request_validator=validator,
+                request_parameters={f"method.request.path.{p}": True
+                                    for p in _PATH_PARAMETER.findall(route.path)},
+            )
+        nag.acknowledge(
+            api.deployment_stage, "AwsSolutions-APIG3",
+            "No WAF web ACL yet: every route requires a Cognito token of an operator-created staff "
+            "account and the stage is throttled; add a WAFv2 ACL when the API faces kiosks.",
+        )
+        nag.acknowledge(
+            api, "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+                 "AmazonAPIGatewayPushToCloudWatchLogs]",
+            "API Gateway's account-level CloudWatch role: AWS documents exactly this managed policy "
+            "for it, and it is needed for the stage's execution logs (APIG6).",
+        )
+        CfnOutput(self, "ApiUrl", value=api.url)
+        return api
