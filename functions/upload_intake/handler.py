@@ -7,24 +7,17 @@ from typing import Any
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
+from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from victim_support import wiring
-from victim_support.aws import get_clients
+from victim_support.idempotency import SettingsPersistenceLayer
 from victim_support.intake.events import object_refs
 from victim_support.intake.pipeline import ObjectRef, handle_object_created
 from victim_support.observability import logger, metrics, tracer
-from victim_support.settings import get_settings
 
 processor = BatchProcessor(event_type=EventType.SQS)
 idempotency = IdempotencyConfig(event_key_jmespath="key", expires_after_seconds=24 * 3600)
-persistence = DynamoDBPersistenceLayer(
-    table_name=get_settings().table("idempotency"), boto3_client=get_clients().dynamodb
-)
+persistence = SettingsPersistenceLayer()
 
 
 @idempotent_function(data_keyword_argument="ref", config=idempotency, persistence_store=persistence)
