@@ -66,8 +66,7 @@ def run(path: Path, code: str, chunk_rows: int = 20_000) -> dict[str, float]:
     def items(reader: RangeReader, first_line: int) -> Iterator[dict[str, Any]]:
         # Streams like the chunk worker: rows become items as the writer asks for them.
         validator = RowValidator(header_map, "full", code, postal)
-        for line, fields in iter_records(reader, encoding, first_line=first_line):
-            record, _ = validator.validate(line, fields)
+        for line, record, _ in validator.validate_stream(iter_records(reader, encoding, first_line=first_line)):
             if record is None:
                 counts["rejected"] += 1
                 continue

@@ -51,6 +51,7 @@ class Cloud:
         url = self.queue_url(queue)
         handled = 0
         for _ in range(max_rounds):
+            # Failed messages stay invisible until their visibility timeout: one pass per call.
             resp = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0,
                                        AttributeNames=["All"])
             messages = resp.get("Messages", [])
@@ -62,8 +63,11 @@ class Cloud:
                 "md5OfBody": m["MD5OfBody"], "eventSource": "aws:sqs",
                 "eventSourceARN": self.provisioned.queue_arns[queue], "awsRegion": "ap-northeast-1",
             } for m in messages]}
-            result = handler(event, FakeContext())
-            failed = {f["itemIdentifier"] for f in (result or {}).get("batchItemFailures", [])}
+            try:
+                result = handler(event, FakeContext())
+                failed = {f["itemIdentifier"] for f in (result or {}).get("batchItemFailures", [])}
+            except Exception:  # Lambda retries the whole batch when the handler raises
+                failed = {m["MessageId"] for m in messages}
             for m in messages:
                 if m["MessageId"] not in failed:
                     sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])

@@ -4,6 +4,8 @@ from datetime import date
 from typing import ClassVar
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from victim_support.intake.headers import map_headers
 from victim_support.intake.rows import ResidentRecord, RowIssue, RowValidator
 
@@ -256,3 +258,224 @@ def test_fast_and_slow_paths_produce_the_same_record(changes: dict[str, str]) ->
     fast = validator.validate(2, list(row.values()))
     slow = validator._validate_slowly(2, list(row.values()))
     assert fast == slow
+
+
+# -- batch validation (validate_many / validate_stream) -------------------------------------------
+# Every field value below is one the per-row path treats in a distinct way: canonical, normalised
+# (non-canonical but accepted), or rejected with each code the validator has.
+_FIELD_VARIANTS: dict[str, list[str]] = {
+    "person_id": ["000123", "０００１２３", " 45 ", "12a", "1234567890123456", "", "1\n2"],
+    "household_id": ["45", "４５", "-1", "", "0" * 16],
+    "name": [
+        "山田\u3000太郎",
+        "山田 太郎",
+        "ジョン　ポール　スミス",
+        "山田太郎",
+        "",
+        "山\ue000\u3000太郎",
+        "山田\u3000\u3000太郎",
+        " 山田\u3000太郎",
+        "山田\n太郎",
+        "山田\u3000太郎\x01",
+        "山" * 99 + "\u3000田",
+    ],
+    "name_kana": [
+        "ヤマダ\u3000タロウ",
+        "ﾔﾏﾀﾞ ﾀﾛｳ",
+        "やまだ　たろう",
+        "ヤマダ タロウ",
+        "山田　太郎",
+        "",
+        "ヤマダ\nタロウ",
+        "ヤマダタロウ",
+        "ヤマダ\u3000タロウ\u3000ジュニア",
+    ],
+    "birth_date": [
+        "1970-03-12",
+        "19700312",
+        "1970/3/12",
+        "S45.3.12",
+        "昭和45年3月12日",
+        "R元.5.1",
+        "令和元年5月1日",
+        "H3.4.5",
+        "s45.3.12",
+        "Ｓ４５．３．１２",
+        " 1970-03-12 ",
+        "1970-02-30",
+        "2025-11-27",
+        "1867-12-31",
+        "平成32年1月1日",
+        "S64.2.1",
+        "R0.5.1",
+        "",
+        "x",
+    ],
+    "sex": ["1", "2", "9", "男", "女", "M", "F", "m", "Ｆ", "X", ""],
+    "relationship": ["世帯主", "妻", " 世帯主 ", "妻（未届）", "友人", ""],
+    "postal_code": [
+        "861-2233",
+        "8612233",
+        "8612204",
+        "",
+        "８６１－２２３３",
+        "861ー2233",
+        "86122",
+        "9999999",
+        "100-0001",
+        " 8612233",
+    ],
+    "address": [
+        "熊本県上益城郡益城町宮園1番地",
+        " 熊本県上益城郡益城町宮園1番地 ",
+        "益城町\x01宮園",
+        "益" * 201,
+        "益" * 200,
+        "益城町\ue001宮園",
+        "",
+        "益城町　宮園",
+    ],
+    "address_extra": ["益城ハイツ101号", "", "ハイツ\x02", "\ue002ハイツ", " 益城ハイツ ", "益" * 201],
+    "phone": [
+        "096-286-1111",
+        "0962861111",
+        "",
+        "０９６ー２８６ー１１１１",
+        "096-286",
+        "096--286-1111",
+        "09628611111111",
+        "-096-286-111",
+        "096 286 1111",
+    ],
+    "care_needs": ["高齢者;要介護", "", "高齢者；要介護;高齢者", " 乳幼児 ", "高齢者;学生", ";"],
+    "protected": ["0", "1", "", "無", "有", "はい", " 1"],
+    "change_type": ["更新", "追加", "削除", "add", "ＡＤＤ", "Remove", "移動", ""],
+    "change_date": ["R7.11.1", "2025-11-30", "R7.13.1", "", "令和7年11月1日", "20251101"],
+}
+_EVERY_CODE = {
+    "ROW_COLUMN_COUNT", "ROW_REQUIRED", "ROW_PERSON_ID", "ROW_HOUSEHOLD_ID", "ROW_NAME", "ROW_NAME_KANA",
+    "ROW_BIRTH_DATE", "ROW_SEX", "ROW_RELATIONSHIP", "ROW_POSTAL_CODE", "ROW_POSTAL_CODE_UNKNOWN",
+    "ROW_POSTAL_CODE_MUNICIPALITY", "ROW_ADDRESS", "ROW_PHONE", "ROW_CARE_NEEDS", "ROW_PROTECTED",
+    "ROW_CHANGE_TYPE", "ROW_CHANGE_DATE", "WARN_GAIJI",
+}  # fmt: skip
+
+
+def _mixed_rows(kind: str) -> list[tuple[int, list[str]]]:
+    """The base row, then one row per field variant, then rows of the wrong width and a row with
+    several problems; line numbers ascending from 2."""
+    base = DELTA if kind == "delta" else VALID
+    variants = [{}] + [{field: value} for field, values in _FIELD_VARIANTS.items() if field in base for value in values]
+    variants.append({"person_id": "x", "sex": "X", "phone": "1", "name": "山\ue000\u3000太郎", "address": ""})
+    variants.append({"name": "山田 太郎", "name_kana": "ﾔﾏﾀﾞ ﾀﾛｳ", "birth_date": "S45.3.12", "sex": "男"})
+    rows: list[tuple[int, list[str]]] = [
+        (2 + n, list({**base, **change}.values())) for n, change in enumerate(variants)
+    ]
+    width = len(base)
+    rows.insert(3, (1000, list(base.values())[:-1]))
+    rows.insert(9, (1001, [*base.values(), "extra"]))
+    rows.append((1002, []))
+    assert all(len(fields) in (width - 1, width, width + 1, 0) for _, fields in rows)
+    return rows
+
+
+@pytest.mark.parametrize("kind", ["full", "delta"])
+def test_validate_many_equals_validate_row_by_row_on_a_batch_with_every_code(kind: str) -> None:
+    columns = list(DELTA if kind == "delta" else VALID)
+    rows = _mixed_rows(kind)
+    expected = [_validator(columns, kind).validate(line, list(fields)) for line, fields in rows]
+    assert _validator(columns, kind).validate_many(rows) == expected
+    # One validator for both (shared caches), and the batch after the rows, and the rows after the batch.
+    shared = _validator(columns, kind)
+    assert [shared.validate(line, list(fields)) for line, fields in rows] == expected
+    assert shared.validate_many(rows) == expected
+    shared = _validator(columns, kind)
+    assert shared.validate_many(rows) == expected
+    assert [shared.validate(line, list(fields)) for line, fields in rows] == expected
+    codes = {issue.code for _, issues in expected for issue in issues}
+    assert codes == (_EVERY_CODE if kind == "delta" else _EVERY_CODE - {"ROW_CHANGE_TYPE", "ROW_CHANGE_DATE"})
+    assert sum(record is not None for record, _ in expected) > 40  # accepted rows, normalised or not
+
+
+@pytest.mark.parametrize("kind", ["full", "delta"])
+def test_the_batch_path_agrees_with_the_authoritative_slow_path(kind: str) -> None:
+    columns = list(DELTA if kind == "delta" else VALID)
+    validator = _validator(columns, kind)
+    rows = [(line, fields) for line, fields in _mixed_rows(kind) if len(fields) == len(columns)]
+    assert validator.validate_many(rows) == [validator._validate_slowly(line, fields) for line, fields in rows]
+
+
+@pytest.mark.parametrize("batch_size", [1, 2, 5, 1024])
+def test_validate_stream_yields_every_row_in_file_order(batch_size: int) -> None:
+    columns = list(VALID)
+    rows = _mixed_rows("full")
+    expected = [(line, *_validator(columns).validate(line, list(fields))) for line, fields in rows]
+    assert list(_validator(columns).validate_stream(iter(rows), batch_size=batch_size)) == expected
+
+
+def test_validate_stream_needs_a_positive_batch_size() -> None:
+    with pytest.raises(ValueError, match="batch_size"):
+        list(_validator(list(VALID)).validate_stream([], batch_size=0))
+
+
+def test_validate_many_of_nothing_is_nothing() -> None:
+    assert _validator(list(VALID)).validate_many([]) == []
+
+
+def test_validate_many_with_absent_optional_columns_and_an_unknown_column() -> None:
+    columns = ["note", "person_id", "household_id", "name", "name_kana", "birth_date", "sex", "relationship",
+               "address"]  # fmt: skip
+    rows = [
+        (2, ["x", *(VALID[c] for c in columns[1:])]),
+        (3, ["", "1", "2", "山田 花子", "やまだ　はなこ", "H3.4.5", "F", "妻", "益城町"]),
+        (4, ["y", "1", "2", "山田", "ヤマダ", "1970-02-30", "X", "友人", ""]),
+    ]
+    expected = [_validator(columns).validate(line, list(fields)) for line, fields in rows]
+    assert _validator(columns).validate_many(rows) == expected
+    assert expected[0][0] is not None
+    assert (expected[0][0]["postal_code"], expected[0][0]["care_needs"], expected[0][0]["protected"]) == (
+        None,
+        [],
+        False,
+    )
+
+
+def test_batch_records_do_not_share_their_care_needs_lists() -> None:
+    rows = [(2, list(VALID.values())), (3, list(VALID.values()))]
+    (first, _), (second, _) = _validator(list(VALID)).validate_many(rows)
+    assert first is not None and second is not None
+    first["care_needs"].append("その他")
+    assert second["care_needs"] == ["高齢者", "要介護"]
+
+
+_ROW_STRATEGY = st.fixed_dictionaries(
+    {field: st.sampled_from(values) for field, values in _FIELD_VARIANTS.items() if field in DELTA}
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    kind=st.sampled_from(["full", "delta"]),
+    changes=st.lists(
+        st.one_of(
+            st.just({}),
+            _ROW_STRATEGY.map(lambda row: dict(list(row.items())[: len(row) // 2])),
+            _ROW_STRATEGY,
+            st.dictionaries(st.sampled_from(list(DELTA)), st.text(max_size=6), max_size=3),
+        ),
+        max_size=40,
+    ),
+    wrong_width=st.sets(st.integers(min_value=0, max_value=39), max_size=3),
+    batch_size=st.integers(min_value=1, max_value=50),
+)
+def test_batch_and_row_by_row_results_are_equal_for_any_mixture(
+    kind: str, changes: list[dict[str, str]], wrong_width: set[int], batch_size: int
+) -> None:
+    base = DELTA if kind == "delta" else VALID
+    rows = []
+    for n, change in enumerate(changes):
+        fields = list({**base, **{k: v for k, v in change.items() if k in base}}.values())
+        rows.append((n + 2, fields[:-1] if n in wrong_width else fields))
+    expected = [_validator(list(base), kind).validate(line, list(fields)) for line, fields in rows]
+    assert _validator(list(base), kind).validate_many(rows) == expected
+    streamed = list(_validator(list(base), kind).validate_stream(rows, batch_size=batch_size))
+    assert streamed == [(line, *result) for (line, _), result in zip(rows, expected, strict=True)]

@@ -5,6 +5,7 @@ from datetime import date
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from victim_support.rules import wareki
 from victim_support.rules.wareki import parse_date, parse_date_iso, to_wareki
 
 
@@ -139,3 +140,51 @@ def test_to_wareki_and_parse_date_round_trip(day: date) -> None:
     assert parse_date(day.isoformat()) == day
     assert parse_date(day.strftime("%Y%m%d")) == day
     assert parse_date_iso(day.strftime("%Y/%m/%d")) == day.isoformat()
+
+
+_ERA_MARKS = ["R", "H", "S", "T", "M", "令和", "平成", "昭和", "大正", "明治", "r", "X", ""]
+_ERA_YEARS = ["元", "0", "1", "01", "2", "9", "15", "31", "45", "64", "99", "100", ""]
+_MONTHS = ["0", "1", "01", "2", "02", "4", "12", "13", ""]
+_DAYS = ["0", "1", "01", "7", "8", "28", "29", "30", "31", "32", ""]
+_FORMS = ["{m}{y}.{mo}.{d}", "{m}{y}年{mo}月{d}日", "{m}{y}.{mo}.{d}.", "{m}{y}年{mo}月{d}", "{m}{y}年{mo}月{d}日日"]
+
+
+def _iso_or_error(text: str, *, via_date: bool) -> str:
+    try:
+        return parse_date(text).isoformat() if via_date else parse_date_iso(text)
+    except ValueError as error:
+        return f"error: {error}"
+
+
+@given(
+    st.sampled_from(_ERA_MARKS),
+    st.sampled_from(_ERA_YEARS),
+    st.sampled_from(_MONTHS),
+    st.sampled_from(_DAYS),
+    st.sampled_from(_FORMS),
+)
+def test_the_plain_era_reading_agrees_with_the_regex_reading(
+    mark: str, year: str, month: str, day: str, form: str
+) -> None:
+    text = form.format(m=mark, y=year, mo=month, d=day)
+    try:
+        expected = wareki._parse_slow(text).isoformat()
+    except ValueError:
+        expected = None
+    try:
+        plain = wareki._parse_era_plain(text)
+    except ValueError:
+        assert expected is None, text  # the plain reading rejects only what the regex reading rejects
+    else:
+        assert plain is None or plain == expected, text
+    assert _iso_or_error(text, via_date=False) == _iso_or_error(text, via_date=True)
+
+
+@given(st.dates(min_value=date(1868, 1, 1), max_value=date(2099, 12, 31)))
+def test_era_dates_in_letter_form_parse_to_the_same_day(day: date) -> None:
+    letter = {era.name: era.letter for era in wareki.ERAS}
+    kanji = to_wareki(day)
+    era_year = kanji[2:].split("年")[0]
+    assert parse_date_iso(kanji) == day.isoformat()
+    assert parse_date_iso(f"{letter[kanji[:2]]}{era_year}.{day.month}.{day.day}") == day.isoformat()
+    assert parse_date(kanji) == day

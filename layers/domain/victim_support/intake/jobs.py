@@ -31,7 +31,7 @@ def counters_update(
 ) -> tuple[str, dict[str, str], dict[str, Any]]:
     """An UpdateExpression that adds counts to a job (used alone or inside a transaction)."""
     names = {"#updated_at": "updated_at"}
-    values: dict[str, Any] = {":now": {"S": now}, ":zero": {"N": "0"}}
+    values: dict[str, Any] = {":now": {"S": now}}
     sets = ["#updated_at = :now"]
     adds = []
     for field, amount in zip(_COUNTERS, (rows_read, rows_stored, rows_rejected, rows_with_warnings), strict=True):
@@ -43,6 +43,7 @@ def counters_update(
             names[f"#{alias}"] = code
             values[f":{alias}"] = {"N": str(count)}
             sets.append(f"{mapname}.#{alias} = if_not_exists({mapname}.#{alias}, :zero) + :{alias}")
+            values[":zero"] = {"N": "0"}  # only when used: DynamoDB refuses unused values
     expression = "SET " + ", ".join(sets) + " ADD " + ", ".join(adds)
     return expression, names, values
 
@@ -149,6 +150,17 @@ class UploadJobRepository:
                     return False
             raise
         return True
+
+    def add_delta_counts(self, code: str, upload_id: str, line: int, *, rows_read: int, rows_stored: int,
+                         rows_rejected: int, rows_with_warnings: int, error_codes: dict[str, int],
+                         warning_codes: dict[str, int]) -> bool:
+        """Add a delta's counts up to ``line`` and move its checkpoint there; False (and nothing
+        added) when the checkpoint is already past it."""
+        expression, names, values = counters_update(rows_read, rows_stored, rows_rejected, rows_with_warnings,
+                                                    error_codes, warning_codes, self.now())
+        expression = expression.replace("SET ", "SET delta_line = :line, ", 1)
+        values[":line"] = {"N": str(line)}
+        return self._update(code, upload_id, expression, values, names=names, condition="delta_line < :line")
 
     def chunk_report_keys(self, code: str, upload_id: str) -> list[str]:
         """The error-report parts of every recorded chunk, in chunk order."""

@@ -25,7 +25,7 @@ from victim_support.audit import AuditLog
 from victim_support.dynamo.writer import BulkWriter
 from victim_support.errors import DomainError
 from victim_support.intake.headers import map_headers
-from victim_support.intake.jobs import UploadJobRepository, counters_update, job_key
+from victim_support.intake.jobs import UploadJobRepository
 from victim_support.intake.models import ChunkMessage, ChunkResult, UploadJob
 from victim_support.intake.reader import iter_records
 from victim_support.intake.reports import ReportStore, part_key, render_issues
@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 
 Outcome = Literal["ignored", "duplicate", "failed", "fanned_out", "loaded"]
 PROGRESS_EVERY = 5_000
+DELTA_CHECKPOINT_EVERY = 250
 SYSTEM_ACTOR = "system:upload-intake"
 
 
@@ -208,6 +209,16 @@ def load_chunk(ctx: IntakeContext, message: ChunkMessage) -> None:
     finish_job(ctx, code, upload_id)
 
 
+@dataclass(frozen=True)
+class _Counts:
+    read: int
+    stored: int
+    rejected: int
+    warned: int
+    errors: Counter[str]
+    warnings: Counter[str]
+
+
 class _Tally:
     """Counts and issues of one chunk (bounded by the chunk size, not the file size)."""
 
@@ -236,6 +247,10 @@ class _Tally:
                 self.warned += 1
                 self.warnings.update(warning_codes)
 
+    def snapshot(self) -> _Counts:
+        return _Counts(self.read, self.stored, self.rejected, self.warned, Counter(self.errors),
+                       Counter(self.warnings))
+
     def result(self, chunk_index: int, part: str | None) -> ChunkResult:
         return ChunkResult(
             chunk_index=chunk_index, rows_read=self.read, rows_stored=self.stored, rows_rejected=self.rejected,
@@ -248,8 +263,7 @@ def _valid_items(ctx: IntakeContext, job: UploadJob, validator: RowValidator,
                  records: Iterator[tuple[int, list[str]]], tally: _Tally, now: str) -> Iterator[dict[str, Any]]:
     code, generation = job.municipality_code, job.generation
     assert generation is not None
-    for line, fields in records:
-        record, issues = validator.validate(line, fields)
+    for line, record, issues in validator.validate_stream(records):  # column-wise, in batches
         tally.add(record, issues)
         if record is not None:
             yield resident_item(code, generation, record, upload_id=job.upload_id, line=line, now=now)
@@ -269,103 +283,114 @@ def _put_report_part(ctx: IntakeContext, code: str, upload_id: str, index: int,
 
 def _apply_delta(ctx: IntakeContext, job: UploadJob, validator: RowValidator,
                  records: Iterator[tuple[int, list[str]]], tally: _Tally) -> None:
-    """Apply a delta's rows in file order, each with a checkpoint in the same transaction, so a
-    redelivered upload skips what it applied before and a replay changes nothing."""
+    """Apply a delta's rows in file order.
+
+    Each change is one conditional write that also marks the item with "<upload id>:<line>", and the
+    job's counters move forward with a checkpoint (``delta_line``) every few hundred rows. A
+    redelivered upload resumes after the checkpoint and recognises the rows it had applied since by
+    their mark, so they are counted once and changed once; uploading the same file again changes
+    nothing. (No transactions: they would double the write cost of every row.)
+    """
     code, upload_id = job.municipality_code, job.upload_id
     current, _ = ctx.tenants.generation_pointer(code)
-    checkpoint = job.delta_line
     now = ctx.jobs.now()
+    counted = tally.snapshot()
+    last_line = job.delta_line
     for line, fields in records:
-        if line <= checkpoint:
+        if line <= job.delta_line:
             continue
         record, issues = validator.validate(line, fields)
-        tally.add(record, issues)
         if record is not None:
-            outcome = _apply_change(ctx, code, upload_id, current, record, line, issues, now)
-            if outcome is not None:  # the change was refused by the stored state: a rejected row
-                tally.issues.append(outcome)
-                tally.stored -= 1
-                tally.rejected += 1
-                tally.errors[outcome.code] += 1
-                _checkpoint(ctx, code, upload_id, line, [outcome], now)
-        else:
-            _checkpoint(ctx, code, upload_id, line, issues, now)
-        if tally.since_progress >= PROGRESS_EVERY:
-            ctx.jobs.add_progress(code, upload_id, tally.since_progress)
-            tally.since_progress = 0
-    ctx.jobs.add_progress(code, upload_id, tally.since_progress)
+            refusal = _apply_change(ctx, code, upload_id, current, record, line, now)
+            if refusal is not None:  # the stored state refuses the change: a rejected row
+                record, issues = None, [*issues, refusal]
+        tally.add(record, issues)
+        last_line = line
+        if tally.read - counted.read >= DELTA_CHECKPOINT_EVERY:
+            counted = _checkpoint(ctx, code, upload_id, last_line, tally, counted)
+    if tally.read > counted.read:
+        _checkpoint(ctx, code, upload_id, last_line, tally, counted)
 
 
-def _checkpoint_update(code: str, upload_id: str, table: str, line: int, stored: bool,
-                       issues: list[RowIssue], now: str) -> dict[str, Any]:
-    errors = Counter(i.code for i in issues if not i.code.startswith("WARN_"))
-    warnings = Counter(i.code for i in issues if i.code.startswith("WARN_"))
-    expression, names, values = counters_update(
-        1, int(stored), int(not stored), int(stored and bool(warnings)), dict(errors), dict(warnings), now
+def _checkpoint(ctx: IntakeContext, code: str, upload_id: str, line: int, tally: _Tally,
+                counted: _Counts) -> _Counts:
+    """Add what was counted since the last checkpoint and move the checkpoint to ``line``."""
+    now = tally.snapshot()
+    ctx.jobs.add_delta_counts(
+        code, upload_id, line,
+        rows_read=now.read - counted.read, rows_stored=now.stored - counted.stored,
+        rows_rejected=now.rejected - counted.rejected, rows_with_warnings=now.warned - counted.warned,
+        error_codes=dict(now.errors - counted.errors), warning_codes=dict(now.warnings - counted.warnings),
     )
-    expression = expression.replace("SET ", "SET delta_line = :line, ", 1)
-    values[":line"] = {"N": str(line)}
-    return {"TableName": table, "Key": job_key(code, upload_id), "UpdateExpression": expression,
-            "ExpressionAttributeNames": names, "ExpressionAttributeValues": values,
-            "ConditionExpression": "delta_line < :line"}
+    ctx.jobs.add_progress(code, upload_id, now.read - counted.read)
+    return now
 
 
-def _checkpoint(ctx: IntakeContext, code: str, upload_id: str, line: int, issues: list[RowIssue],
-                now: str) -> None:
-    """Count a rejected delta row and move the checkpoint past it."""
-    update = _checkpoint_update(code, upload_id, ctx.jobs.table_name, line, False, issues, now)
-    try:
-        ctx.dynamodb.update_item(**update)
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-            raise
+_OPTIONAL = ("postal_code", "address_extra", "phone", "care_needs", "change_date")
+_REQUIRED = ("household_id", "name", "name_kana", "birth_date", "sex", "relationship", "address")
+
+
+def _change_expression(record: ResidentRecord, upload_id: str, line: int,
+                       now: str) -> tuple[str, dict[str, str], dict[str, Any]]:
+    names = {"#st": "status", "#line": "line"}
+    values: dict[str, Any] = {":upload": {"S": upload_id}, ":line": {"N": str(line)}, ":now": {"S": now},
+                              ":mark": {"SS": [f"{upload_id}:{line}"]}}
+    sets = ["upload_id = :upload", "#line = :line", "updated_at = :now"]
+    removes: list[str] = []
+    if record["change_type"] == "remove":
+        sets += ["#st = :removed"]
+        values[":removed"] = {"S": REMOVED}
+        if record["change_date"]:
+            sets.append("change_date = :change_date")
+            values[":change_date"] = {"S": record["change_date"]}
+    else:
+        sets += ["#st = :active", "protected = :protected"]
+        values[":active"] = {"S": ACTIVE}
+        values[":protected"] = {"BOOL": record["protected"]}
+        for field in _REQUIRED:
+            names[f"#{field}"] = field
+            sets.append(f"#{field} = :{field}")
+            values[f":{field}"] = {"S": record[field]}  # type: ignore[literal-required]
+        for field in _OPTIONAL:
+            value = record[field]  # type: ignore[literal-required]
+            if value:
+                sets.append(f"{field} = :{field}")
+                values[f":{field}"] = {"L": [{"S": v} for v in value]} if field == "care_needs" else {"S": value}
+            else:
+                removes.append(field)  # an update that leaves a field empty clears it
+    expression = "SET " + ", ".join(sets) + " ADD applied :mark"
+    if removes:
+        expression += " REMOVE " + ", ".join(removes)
+    return expression, names, values
 
 
 def _apply_change(ctx: IntakeContext, code: str, upload_id: str, generation: int, record: ResidentRecord,
-                  line: int, issues: list[RowIssue], now: str) -> RowIssue | None:
-    """One delta row and its checkpoint in one transaction. Returns the issue when the stored state
-    refuses the change (unknown person, person exists), None when applied or applied before."""
-    table = ctx.residents.table_name
-    key = {"pk": {"S": partition(code, generation)}, "sk": {"S": record["person_id"]}}
-    status = {"#st": "status"}
-    change: dict[str, Any]
-    if record["change_type"] == "remove":
-        change = {"Update": {
-            "TableName": table, "Key": key,
-            "UpdateExpression": "SET #st = :removed, change_date = :date, upload_id = :upload, updated_at = :now",
-            "ConditionExpression": "attribute_exists(sk) AND #st = :active",
-            "ExpressionAttributeNames": status,
-            "ExpressionAttributeValues": {":removed": {"S": REMOVED}, ":active": {"S": ACTIVE},
-                                          ":date": {"S": record["change_date"] or ""},
-                                          ":upload": {"S": upload_id}, ":now": {"S": now}},
-        }}
-        refusal = "ROW_UNKNOWN_PERSON"
+                  line: int, now: str) -> RowIssue | None:
+    """One delta row as one conditional write. Returns the issue when the stored state refuses the
+    change (unknown person, person exists); None when applied now or by an earlier delivery."""
+    expression, names, values = _change_expression(record, upload_id, line, now)
+    if record["change_type"] == "add":
+        # A person who moved away and came back (removed) may be added again.
+        condition, refusal = "attribute_not_exists(sk) OR #st = :removed_state", "ROW_PERSON_EXISTS"
+        values[":removed_state"] = {"S": REMOVED}
     else:
-        item = resident_item(code, generation, record, upload_id=upload_id, line=line, now=now)
-        if record["change_type"] == "add":
-            # A person who moved away and came back (removed) may be added again.
-            condition = "attribute_not_exists(sk) OR #st = :removed"
-            refusal = "ROW_PERSON_EXISTS"
-            values = {":removed": {"S": REMOVED}}
-        else:
-            condition = "attribute_exists(sk) AND #st = :active"
-            refusal = "ROW_UNKNOWN_PERSON"
-            values = {":active": {"S": ACTIVE}}
-        change = {"Put": {"TableName": table, "Item": item, "ConditionExpression": condition,
-                          "ExpressionAttributeNames": status, "ExpressionAttributeValues": values}}
-    checkpoint = {"Update": _checkpoint_update(code, upload_id, ctx.jobs.table_name, line, True, issues, now)}
+        condition, refusal = "attribute_exists(sk) AND #st = :active_state", "ROW_UNKNOWN_PERSON"
+        values[":active_state"] = {"S": ACTIVE}
     try:
-        ctx.dynamodb.transact_write_items(TransactItems=[change, checkpoint])  # type: ignore[list-item]
+        ctx.dynamodb.update_item(
+            TableName=ctx.residents.table_name,
+            Key={"pk": {"S": partition(code, generation)}, "sk": {"S": record["person_id"]}},
+            UpdateExpression=expression, ConditionExpression=condition,
+            ExpressionAttributeNames=names, ExpressionAttributeValues=values,
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
     except ClientError as exc:
-        if exc.response["Error"]["Code"] != "TransactionCanceledException":
+        if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
             raise
-        reasons = exc.response.get("CancellationReasons", [])
-        codes = [r.get("Code") for r in reasons]
-        if len(codes) > 1 and codes[1] == "ConditionalCheckFailed":
-            return None  # checkpoint already past this line: applied by an earlier delivery
-        if codes and codes[0] == "ConditionalCheckFailed":
-            return RowIssue(line=line, column="person_id", code=refusal)
-        raise
+        old = exc.response.get("Item", {})
+        if f"{upload_id}:{line}" in old.get("applied", {}).get("SS", []):
+            return None  # this very row was applied by an earlier delivery of the upload
+        return RowIssue(line=line, column="person_id", code=refusal)
     return None
 
 

@@ -43,6 +43,41 @@ _ERA_DATE = re.compile(
 )
 _GREGORIAN_DATE = re.compile(r"([0-9]{4})(?:([/-])([0-9]{1,2})\2([0-9]{1,2})|年([0-9]{1,2})月([0-9]{1,2})日)")
 
+# The two era spellings resident systems write most (``S45.3.12`` and ``昭和45年3月12日``: ASCII
+# digits, no spaces, year not zero-padded) are read with ``str.partition`` and dictionary look-ups
+# instead of NFKC and the regex above. The tables hold only spellings the regex reads the same way;
+# anything else (full-width digits, ``S45/3/12``, spaces, lower case, year 0 or over 99) takes the
+# regex path.
+
+
+def _is_leap(year: int) -> bool:
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+
+
+# "S45" or "昭和45" (also "S元", "昭和元") -> (4-digit year, leap year, era's first and last ISO day)
+_ERA_YEAR: dict[str, tuple[str, bool, str, str]] = {
+    mark + text: (
+        f"{era.first_day.year + number - 1:04d}",
+        _is_leap(era.first_day.year + number - 1),
+        era.first_day.isoformat(),
+        era.last_day.isoformat() if era.last_day is not None else "9999-12-31",
+    )
+    for era in ERAS
+    for mark in (era.name, era.letter)
+    for number in range(1, 100)
+    for text in ((str(number), "元") if number == 1 else (str(number),))
+}
+_MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+# month text -> (2-digit month, days in a common year, days in a leap year)
+_ERA_MONTH: dict[str, tuple[str, int, int]] = {
+    text: (f"{n:02d}", _MONTH_DAYS[n - 1], 29 if n == 2 else _MONTH_DAYS[n - 1])
+    for n in range(1, 13)
+    for text in {str(n), f"{n:02d}"}
+}
+# day text -> (2-digit day, day); with "日" appended for the 年月日 form
+_ERA_DAY: dict[str, tuple[str, int]] = {text: (f"{n:02d}", n) for n in range(1, 32) for text in {str(n), f"{n:02d}"}}
+_ERA_DAY_KANJI: dict[str, tuple[str, int]] = {text + "日": day for text, day in _ERA_DAY.items()}
+
 
 def parse_date(text: str) -> date:
     """Parse any date form a resident file may use; raise ValueError (without the value) if invalid."""
@@ -53,6 +88,8 @@ def parse_date(text: str) -> date:
             return date.fromisoformat(value)
         if len(value) == 8 and value.isascii() and value.isdigit():
             return date(int(value[:4]), int(value[4:6]), int(value[6:]))
+        if (iso := _parse_era_plain(value)) is not None:
+            return date.fromisoformat(iso)
         return _parse_slow(value)
     except ValueError:
         # The standard library's messages quote the input; a birth date is personal data.
@@ -75,7 +112,39 @@ def parse_date_iso(text: str) -> str:
         except ValueError:
             raise ValueError("invalid date") from None
         return iso
-    return parse_date(value).isoformat()
+    try:
+        era_iso = _parse_era_plain(value)
+    except ValueError:
+        raise ValueError("invalid date") from None
+    return era_iso if era_iso is not None else parse_date(value).isoformat()
+
+
+def _parse_era_plain(value: str) -> str | None:
+    """The ISO date of a plain era spelling (see ``_ERA_YEAR``); None when it is not one, ValueError
+    when it is one but names no day of its era. Same result as ``_parse_slow`` for every value it reads."""
+    head, dot, rest = value.partition(".")
+    if dot:
+        month_text, _, day_text = rest.partition(".")
+        day = _ERA_DAY.get(day_text)
+    else:
+        head, nen, rest = value.partition("年")
+        if not nen:
+            return None
+        month_text, _, day_text = rest.partition("月")
+        day = _ERA_DAY_KANJI.get(day_text)
+    year = _ERA_YEAR.get(head)
+    month = _ERA_MONTH.get(month_text)
+    if year is None or month is None or day is None:
+        return None
+    yyyy, leap, first_iso, last_iso = year
+    mm, common_days, leap_days = month
+    dd, day_number = day
+    if day_number > (leap_days if leap else common_days):
+        raise ValueError("no such day")
+    iso = f"{yyyy}-{mm}-{dd}"
+    if not first_iso <= iso <= last_iso:
+        raise ValueError("date lies outside its era")
+    return iso
 
 
 def _parse_slow(value: str) -> date:
