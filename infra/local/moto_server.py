@@ -91,7 +91,8 @@ class MotoServer:
 
     def reset(self) -> None:
         """Forget every resource: moto's backends are process-wide, shared by all its servers."""
-        requests.post(f"{self.endpoint_url}/moto-api/reset", timeout=10).raise_for_status()
+        # Generous timeout: resetting a backend that holds a large upload takes a while.
+        requests.post(f"{self.endpoint_url}/moto-api/reset", timeout=120).raise_for_status()
 
     def _set_credentials(self) -> None:
         for name in (*_CREDENTIALS, *_REMOVED):
