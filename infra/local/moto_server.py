@@ -7,13 +7,13 @@ built without the local endpoint fails against real AWS instead of using someone
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from types import TracebackType
 from typing import Final
 
 import requests
 from moto.server import ThreadedMotoServer
+from victim_support.settings import ProcessEnvironment
 
 REGION: Final = "ap-northeast-1"
 HOST: Final = "127.0.0.1"
@@ -45,7 +45,7 @@ class MotoServer:
         self._requested_port = port
         self._server: ThreadedMotoServer | None = None
         self._port: int | None = None
-        self._saved_env: dict[str, str | None] = {}
+        self._process_env = ProcessEnvironment()
 
     @property
     def endpoint_url(self) -> str:
@@ -95,19 +95,10 @@ class MotoServer:
         requests.post(f"{self.endpoint_url}/moto-api/reset", timeout=120).raise_for_status()
 
     def _set_credentials(self) -> None:
-        for name in (*_CREDENTIALS, *_REMOVED):
-            self._saved_env[name] = os.environ.get(name)
-        os.environ.update(_CREDENTIALS)
-        for name in _REMOVED:
-            os.environ.pop(name, None)
+        self._process_env.apply(_CREDENTIALS, remove=_REMOVED)
 
     def _restore_credentials(self) -> None:
-        for name, value in self._saved_env.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        self._saved_env.clear()
+        self._process_env.restore()
 
     def __enter__(self) -> MotoServer:
         return self.start()

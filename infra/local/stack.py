@@ -8,7 +8,6 @@ queue trigger.
 from __future__ import annotations
 
 import logging
-import os
 import secrets
 import signal
 import sys
@@ -20,7 +19,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import victim_support.aws
 from victim_support.auth import Caller
-from victim_support.settings import ENV_PREFIX, RESOURCE_KINDS, get_settings
+from victim_support.settings import ProcessEnvironment, get_settings
 
 from infra.local.gateway import LocalGateway
 from infra.local.moto_server import MotoServer
@@ -82,7 +81,7 @@ class LocalStack:
         self._pollers: list[QueuePoller] = []
         self._provisioned: Provisioned | None = None
         self._env: dict[str, str] = {}
-        self._saved_env: dict[str, str | None] = {}
+        self._process_env = ProcessEnvironment()
         self._sqs: SQSClient | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -274,27 +273,13 @@ class LocalStack:
                 self._pollers.append(poller.start())
 
     def _apply_env(self) -> None:
-        """The handlers read settings from the process environment: the local runner is the one
-        place that writes it. Stale resource variables are removed so settings name exactly the
-        topology's resources."""
-        stale = [
-            name for name in os.environ
-            if any(name.startswith(f"{ENV_PREFIX}{kind}_") for kind in RESOURCE_KINDS)
-        ]
-        for name in {*stale, *self._env}:
-            self._saved_env.setdefault(name, os.environ.get(name))
-        for name in stale:
-            del os.environ[name]
-        os.environ.update(self._env)
+        """The handlers read settings from the process environment. Stale resource variables are
+        removed so settings name exactly the topology's resources."""
+        self._process_env.apply(self._env, remove=ProcessEnvironment.resource_variables())
         self._reset_handler_caches()
 
     def _restore_env(self) -> None:
-        for name, value in self._saved_env.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        self._saved_env.clear()
+        self._process_env.restore()
         self._env = {}
         self._reset_handler_caches()
 

@@ -8,7 +8,7 @@ runner sets them for the whole in-process stack).
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Literal
 
@@ -90,3 +90,35 @@ def _lookup(names: dict[str, str], kind: str, name: str) -> str:
 def get_settings() -> Settings:
     """The process-wide settings; tests and the local runner call ``get_settings.cache_clear()``."""
     return Settings.from_environ(os.environ)
+
+
+class ProcessEnvironment:
+    """The one writer of the process environment, for the local runner: it sets what Lambda would
+    set for a function and puts back what was there before. Settings are re-read after each change."""
+
+    def __init__(self) -> None:
+        self._saved: dict[str, str | None] = {}
+
+    @staticmethod
+    def resource_variables() -> list[str]:
+        """The resource variables present now (``VS_TABLE_*``, ``VS_QUEUE_*``, …)."""
+        prefixes = tuple(f"{ENV_PREFIX}{kind}_" for kind in RESOURCE_KINDS)
+        return [name for name in os.environ if name.startswith(prefixes)]
+
+    def apply(self, values: Mapping[str, str], *, remove: Iterable[str] = ()) -> None:
+        removed = list(remove)
+        for name in (*removed, *values):
+            self._saved.setdefault(name, os.environ.get(name))
+        for name in removed:
+            os.environ.pop(name, None)
+        os.environ.update(values)
+        get_settings.cache_clear()
+
+    def restore(self) -> None:
+        for name, value in self._saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        self._saved.clear()
+        get_settings.cache_clear()
