@@ -12,6 +12,7 @@ import csv
 import io
 import pathlib
 import random
+import statistics
 import sys
 import tempfile
 import time
@@ -63,18 +64,20 @@ def _head(path: pathlib.Path) -> bytes:
         return stream.read(1 << 16)
 
 
-def _best_of(runs: int, action: Callable[[], int]) -> tuple[int, float]:
-    best = float("inf")
-    rows = 0
+def _median_of(runs: int, action: Callable[[], int]) -> tuple[int, float]:
+    """Rows and the median seconds of ``runs`` timed runs, after one untimed warm-up run."""
+    rows = action()
+    durations = []
     for _ in range(runs):
         started = time.perf_counter()
         rows = action()
-        best = min(best, time.perf_counter() - started)
-    return rows, best
+        durations.append(time.perf_counter() - started)
+    return rows, statistics.median(durations)
 
 
 def bench_parse(path: pathlib.Path, municipality_code: str, postal: PostalLookup, *, runs: int = 3) -> dict[str, float]:
-    """Rows, seconds and rows/s of (a) a bare csv.reader pass and (b) read + map + validate.
+    """Rows, seconds and rows/s of (a) a bare csv.reader pass and (b) read + map + validate: for each,
+    the median of ``runs`` timed runs after a warm-up run.
 
     (b) validates in batches (``RowValidator.validate_stream``); every run builds a new validator, so
     its look-up caches start empty each time, as for a new file.
@@ -98,8 +101,8 @@ def bench_parse(path: pathlib.Path, municipality_code: str, postal: PostalLookup
                 rows += 1
         return rows
 
-    bare_rows, bare_seconds = _best_of(runs, bare)
-    rows, seconds = _best_of(runs, validated)
+    bare_rows, bare_seconds = _median_of(runs, bare)
+    rows, seconds = _median_of(runs, validated)
     return {
         "rows": float(rows),
         "bare_rows": float(bare_rows),

@@ -395,3 +395,61 @@ def test_delta_interrupted_midway_resumes_and_counts_every_row_once(
     assert status["error_codes"] == {"ROW_UNKNOWN_PERSON": 1}
     assert resident("104") is not None and resident("2")["status"] == "removed"  # type: ignore[index]
     assert resident("100")["relationship"] == "子"  # type: ignore[index]
+
+
+def _drain_purges(cloud: Cloud) -> int:
+    from functions.upload_intake.purge import lambda_handler as purge_handler
+
+    return cloud.drain("residents_purge", purge_handler)
+
+
+def _persons_in(generation: int) -> int:
+    from victim_support import wiring
+
+    return wiring.intake_context().residents.count(MASHIKI, generation)
+
+
+def test_a_flip_keeps_the_previous_generation_and_purges_the_one_before(cloud: Cloud) -> None:
+    register()
+    generations = []
+    for i in range(3):
+        assert upload(cloud, csv_bytes([HEADER_JA, person(str(i + 1)), person(str(i + 10))]))["status"] == "succeeded"
+        generations.append(current_generation())
+    assert _drain_purges(cloud) == 1
+    first, second, third = generations
+    assert (_persons_in(first), _persons_in(second), _persons_in(third)) == (0, 2, 2)
+
+    from victim_support import wiring
+
+    purged = [e for e in wiring.audit().events(MASHIKI) if e["action"] == "residents.generation.purged"]
+    assert [(e["details"]["generation"], e["details"]["deleted"]) for e in purged] == [(first, 2)]
+
+
+def test_a_failed_full_upload_leaves_no_residents_behind(cloud: Cloud) -> None:
+    register()
+    assert upload(cloud, csv_bytes([HEADER_JA, person("1")]))["status"] == "succeeded"
+    kept = current_generation()
+    status = upload(cloud, csv_bytes([HEADER_JA] + [person(str(i)) for i in range(1, 300)] + [person("5")]))
+    assert status["failure_code"] == "FILE_DUPLICATE_PERSON_ID"
+    from victim_support import wiring
+
+    failed_generation = wiring.jobs().get(MASHIKI, status["upload_id"]).generation  # type: ignore[union-attr]
+    assert failed_generation is not None and _persons_in(failed_generation) == 299
+    assert _drain_purges(cloud) == 1
+    assert _persons_in(failed_generation) == 0
+    assert current_generation() == kept and _persons_in(kept) == 1
+
+
+def test_purge_never_touches_the_generation_in_use(cloud: Cloud) -> None:
+    from victim_support import wiring
+    from victim_support.residents.purge import PurgeRequest, purge_generation
+
+    register()
+    assert upload(cloud, csv_bytes([HEADER_JA, person("1")]))["status"] == "succeeded"
+    ctx = wiring.intake_context()
+    done = purge_generation(
+        PurgeRequest(municipality_code=MASHIKI, generation=current_generation(), reason="mistake"),
+        client=ctx.dynamodb, bulk_client=ctx.bulk_dynamodb, table=ctx.residents.table_name,
+        tenants=ctx.tenants, audit=ctx.audit, has_time=lambda: True,
+    )
+    assert done and _persons_in(current_generation()) == 1

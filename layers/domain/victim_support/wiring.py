@@ -47,6 +47,7 @@ def intake_context() -> IntakeContext:
         residents=ResidentRepository(clients.dynamodb, settings.table("residents")),
         reports=reports(), audit=audit(), postal=get_postal_directory(),
         chunk_queue_url=settings.queues.get("upload_chunks"),
+        purge_queue_url=settings.queues.get("residents_purge"),
         chunk_rows=settings.chunk_rows, max_upload_bytes=settings.max_upload_bytes,
     )
 

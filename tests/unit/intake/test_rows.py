@@ -447,6 +447,26 @@ def test_batch_records_do_not_share_their_care_needs_lists() -> None:
     assert second["care_needs"] == ["高齢者", "要介護"]
 
 
+@pytest.mark.parametrize(
+    "extras",
+    [
+        ["", "", ""],
+        ["", "益城ハイツ101号", ""],
+        ["", " 益城ハイツ ", ""],
+        ["", "ハイツ\x02", "益城ハイツ101号"],
+        ["益" * 201, "", ""],
+        ["", "益城\nハイツ", ""],
+    ],
+)
+def test_validate_many_checks_only_the_non_empty_address_extras_and_agrees_row_by_row(extras: list[str]) -> None:
+    rows = [(2 + n, list({**VALID, "address_extra": extra}.values())) for n, extra in enumerate(extras)]
+    expected = [_validator(list(VALID)).validate(line, list(fields)) for line, fields in rows]
+    assert _validator(list(VALID)).validate_many(rows) == expected
+    assert [record is not None for record, _ in expected] == [
+        "\x02" not in extra and "\n" not in extra and len(extra) <= 200 for extra in extras
+    ]
+
+
 _ROW_STRATEGY = st.fixed_dictionaries(
     {field: st.sampled_from(values) for field, values in _FIELD_VARIANTS.items() if field in DELTA}
 )

@@ -32,6 +32,7 @@ from victim_support.intake.reports import ReportStore, part_key, render_issues
 from victim_support.intake.rows import ResidentRecord, RowIssue, RowValidator
 from victim_support.intake.scan import scan_file
 from victim_support.observability import logger, metrics
+from victim_support.residents.purge import PurgeRequest, request_purge
 from victim_support.residents.repository import ACTIVE, REMOVED, ResidentRepository, partition, resident_item
 from victim_support.tenants.repository import TenantRepository
 
@@ -65,6 +66,7 @@ class IntakeContext:
     audit: AuditLog
     postal: PostalLookup
     chunk_queue_url: str | None
+    purge_queue_url: str | None
     chunk_rows: int
     max_upload_bytes: int
 
@@ -166,6 +168,7 @@ def fail_job(ctx: IntakeContext, job: UploadJob, error: DomainError, generation:
     code, upload_id = job.municipality_code, job.upload_id
     if generation is not None and job.kind == "full":
         ctx.tenants.abandon_generation(code, generation)
+        _purge(ctx, code, generation, f"upload {upload_id} failed: {error.code}")
     report = ctx.reports.put_failure(code, upload_id, error.code, error.detail)
     ctx.jobs.fail(code, upload_id, error.code, error.detail, report_key=report)
     ctx.audit.record(code, actor=SYSTEM_ACTOR, action="residents.upload.failed", target=upload_id,
@@ -394,6 +397,12 @@ def _apply_change(ctx: IntakeContext, code: str, upload_id: str, generation: int
     return None
 
 
+def _purge(ctx: IntakeContext, code: str, generation: int, reason: str) -> None:
+    if ctx.purge_queue_url:
+        request_purge(ctx.sqs, ctx.purge_queue_url,
+                      PurgeRequest(municipality_code=code, generation=generation, reason=reason))
+
+
 def finish_job(ctx: IntakeContext, code: str, upload_id: str) -> None:
     """Finish a job whose chunks have all reported (exactly one caller wins the claim)."""
     if not ctx.jobs.claim_finalize(code, upload_id):
@@ -411,7 +420,9 @@ def finish_job(ctx: IntakeContext, code: str, upload_id: str) -> None:
                                 f"{job.rows_stored - persons} rows repeat a person id already in the file")
             fail_job(ctx, job, error, job.generation)
             return
-        previous = ctx.tenants.flip_generation(code, job.generation)
+        previous, superseded = ctx.tenants.flip_generation(code, job.generation)
+        if superseded:  # the previous generation stays, the one before it goes (0: there was none)
+            _purge(ctx, code, superseded, f"superseded by generation {job.generation}")
         ctx.audit.record(code, actor=SYSTEM_ACTOR, action="residents.generation.flipped", target=upload_id,
                          reason="full upload loaded",
                          details={"generation": job.generation, "previous_generation": previous,

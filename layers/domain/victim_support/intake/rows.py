@@ -210,9 +210,13 @@ _CANONICAL_JOINED: Final[dict[str, Any]] = {
 
 
 def _joined_column_ok(field: str, column: tuple[str, ...]) -> bool:
-    """Whether every value of the column passes the field's canonical check (False: look closer)."""
-    joined = "\n".join(column)
-    if joined.count("\n") != len(column) - 1 or max(map(len, column)) > _JOINED_MAX[field]:
+    """Whether every value of the column passes the field's canonical check (False: look closer).
+    Of 方書, mostly empty (which its pattern accepts), only the non-empty values are joined."""
+    values: Sequence[str] = [*filter(None, column)] if field == "address_extra" else column
+    if not values:
+        return True
+    joined = "\n".join(values)
+    if joined.count("\n") != len(values) - 1 or max(map(len, values)) > _JOINED_MAX[field]:
         return False
     try:
         _CANONICAL_JOINED[field].validate_python(joined)

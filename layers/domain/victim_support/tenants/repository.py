@@ -80,9 +80,9 @@ class TenantRepository:
             raise
         return int(resp["Attributes"]["generation_seq"]["N"])
 
-    def flip_generation(self, code: str, generation: int) -> int:
-        """Make ``generation`` current; returns the previous one. Refused when a newer full upload
-        began loading meanwhile (that one will flip instead)."""
+    def flip_generation(self, code: str, generation: int) -> tuple[int, int | None]:
+        """Make ``generation`` current; returns the generations that were current and previous
+        before. Refused when a newer full upload began loading meanwhile (that one will flip)."""
         try:
             resp = self._client.update_item(
                 TableName=self._table,
@@ -91,13 +91,15 @@ class TenantRepository:
                 "REMOVE loading_generation, loading_upload",
                 ConditionExpression="loading_generation = :g",
                 ExpressionAttributeValues={":g": {"N": str(generation)}},
-                ReturnValues="UPDATED_OLD",
+                ReturnValues="ALL_OLD",
             )
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 raise DomainError("CONFLICT", "a newer full upload superseded this one") from None
             raise
-        return int(resp.get("Attributes", {}).get("current_generation", {}).get("N", "0"))
+        old = resp.get("Attributes", {})
+        previous = old.get("previous_generation", {}).get("N")
+        return int(old.get("current_generation", {}).get("N", "0")), int(previous) if previous else None
 
     def abandon_generation(self, code: str, generation: int) -> None:
         """Forget a loading generation that failed; the current one stays as it was."""
