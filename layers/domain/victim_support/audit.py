@@ -10,7 +10,7 @@ import secrets
 from typing import TYPE_CHECKING, Any
 
 from victim_support.clock import Clock, iso, utc_now
-from victim_support.dynamo.attributes import to_item
+from victim_support.dynamo.attributes import from_item, to_item
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -48,8 +48,6 @@ class AuditLog:
         return event_id
 
     def events(self, municipality_code: str, limit: int = 100) -> list[dict[str, Any]]:
-        from victim_support.dynamo.attributes import from_item
-
         resp = self._client.query(
             TableName=self._table,
             KeyConditionExpression="pk = :pk",

@@ -27,13 +27,15 @@ def job_key(code: str, upload_id: str) -> dict[str, Any]:
 
 def counters_update(
     rows_read: int, rows_stored: int, rows_rejected: int, rows_with_warnings: int,
-    error_codes: dict[str, int], warning_codes: dict[str, int], now: str,
+    error_codes: dict[str, int], warning_codes: dict[str, int], now: str, *,
+    extra_sets: tuple[str, ...] = (), extra_adds: tuple[str, ...] = (),
 ) -> tuple[str, dict[str, str], dict[str, Any]]:
-    """An UpdateExpression that adds counts to a job (used alone or inside a transaction)."""
+    """An UpdateExpression that adds counts to a job (used alone or inside a transaction); callers
+    add their own clauses (and the values those name) through ``extra_sets`` / ``extra_adds``."""
     names = {"#updated_at": "updated_at"}
     values: dict[str, Any] = {":now": {"S": now}}
-    sets = ["#updated_at = :now"]
-    adds = []
+    sets = [*extra_sets, "#updated_at = :now"]
+    adds = list(extra_adds)
     for field, amount in zip(_COUNTERS, (rows_read, rows_stored, rows_rejected, rows_with_warnings), strict=True):
         adds.append(f"{field} :{field}")
         values[f":{field}"] = {"N": str(amount)}
@@ -127,9 +129,8 @@ class UploadJobRepository:
         now = self.now()
         expression, names, values = counters_update(
             result.rows_read, result.rows_stored, result.rows_rejected, result.rows_with_warnings,
-            result.error_codes, result.warning_codes, now,
+            result.error_codes, result.warning_codes, now, extra_adds=("chunks_done :one",),
         )
-        expression = expression.replace(" ADD ", " ADD chunks_done :one, ", 1)
         values[":one"] = {"N": "1"}
         receipt = {
             "pk": code, "sk": f"UPLOAD#{upload_id}#CHUNK#{result.chunk_index:06d}",
@@ -157,8 +158,8 @@ class UploadJobRepository:
         """Add a delta's counts up to ``line`` and move its checkpoint there; False (and nothing
         added) when the checkpoint is already past it."""
         expression, names, values = counters_update(rows_read, rows_stored, rows_rejected, rows_with_warnings,
-                                                    error_codes, warning_codes, self.now())
-        expression = expression.replace("SET ", "SET delta_line = :line, ", 1)
+                                                    error_codes, warning_codes, self.now(),
+                                                    extra_sets=("delta_line = :line",))
         values[":line"] = {"N": str(line)}
         return self._update(code, upload_id, expression, values, names=names, condition="delta_line < :line")
 
