@@ -198,6 +198,8 @@ TOPOLOGY = Topology(
         Table("residents", "Residents by municipality and generation (pk = code#generation, sk = person id)"),
         Table("upload_jobs", "Upload jobs, their chunk results and progress counters"),
         Table("audit", "Append-only audit trail of every change and disclosure", ttl_attribute=None),
+        Table("onboarding", "Onboarding applications (利用申し込み) and the status of each schedule step"),
+        Table("issuances", "Every certificate issued: channel, copies, fees and document hash (pk = code)"),
         Table("idempotency", "Powertools idempotency records", partition_key="id", sort_key=None,
               ttl_attribute="expiration", point_in_time_recovery=False),
     ),

@@ -13,7 +13,6 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from victim_support import wiring
-from victim_support.auth import Caller
 from victim_support.aws import get_clients
 from victim_support.errors import CATALOG, DomainError
 from victim_support.intake.models import UploadRequest, UploadStatusView, UploadTicket
@@ -23,53 +22,35 @@ from victim_support.settings import get_settings
 from victim_support.tenants.models import Municipality, MunicipalityRegistration
 from victim_support.tenants.service import register_municipality
 
+from functions.staff_api.access import operator, staff_municipality
+
 app = APIGatewayRestResolver(enable_validation=True)
 
 CodePath = Annotated[str, Path(pattern=r"^\d{6}$", description="全国地方公共団体コード (6 digits)")]
 
 
-def _caller() -> Caller:
-    claims = app.current_event.request_context.authorizer.claims or {}
-    return Caller.from_claims(claims)
-
-
-def _staff_municipality() -> tuple[Caller, str]:
-    caller = _caller()
-    if not caller.municipality_code:
-        raise DomainError("FORBIDDEN", "the caller belongs to no municipality")
-    logger.append_keys(municipality_code=caller.municipality_code)
-    return caller, caller.municipality_code
-
-
-def _operator() -> Caller:
-    caller = _caller()
-    if not caller.is_operator:
-        raise DomainError("FORBIDDEN", "operators only")
-    return caller
-
-
 @app.put("/municipalities/<code>", summary="Register or update a municipality (operator)")
 def put_municipality(code: CodePath, registration: MunicipalityRegistration) -> Municipality:
-    caller = _operator()
+    caller = operator(app)
     return register_municipality(code, registration, actor=caller.username, tenants=wiring.tenants(),
                                  audit=wiring.audit())
 
 
 @app.get("/municipalities/<code>", summary="A registered municipality (operator)")
 def get_municipality(code: CodePath) -> Municipality:
-    _operator()
+    operator(app)
     return wiring.tenants().require(code)
 
 
 @app.get("/municipality", summary="The caller's own municipality")
 def get_own_municipality() -> Municipality:
-    _, code = _staff_municipality()
+    _, code = staff_municipality(app)
     return wiring.tenants().require(code)
 
 
 @app.post("/uploads", summary="Start a resident file upload: returns a presigned PUT")
 def post_upload(request: UploadRequest) -> Response[UploadTicket]:
-    caller, code = _staff_municipality()
+    caller, code = staff_municipality(app)
     settings = get_settings()
     ticket = request_upload(
         code, caller.username, request, tenants=wiring.tenants(), jobs=wiring.jobs(), audit=wiring.audit(),
@@ -81,7 +62,7 @@ def post_upload(request: UploadRequest) -> Response[UploadTicket]:
 
 @app.get("/uploads/<upload_id>", summary="Status, progress and counts of an upload")
 def get_upload(upload_id: Annotated[str, Path(max_length=80)]) -> UploadStatusView:
-    _, code = _staff_municipality()
+    _, code = staff_municipality(app)
     return upload_status(code, upload_id, jobs=wiring.jobs(), reports=wiring.reports(),
                          link_expires_in=get_settings().report_link_expiry_seconds)
 
