@@ -91,6 +91,31 @@ _SPECS = [
               "The municipality is not registered", 404),
     ErrorSpec("UPLOAD_TOO_LARGE", Severity.API, "ファイルが上限を超えています", "The file exceeds the limit", 413),
     ErrorSpec("CONFLICT", Severity.API, "他の処理と競合しました", "Conflicts with another operation", 409),
+    # Fees
+    ErrorSpec("FEES_INPUT_INVALID", Severity.API, "費用試算の入力が正しくありません",
+              "The fee estimate input is not valid", 422),
+    ErrorSpec("FEES_PATTERN_B_OWN_SERVER", Severity.API,
+              "パターンBでは自庁証明書発行サーバを選べません（BCL証明書発行サーバのみ）",
+              "Pattern B can only use BCL's certificate issuance server", 422),
+    # Onboarding
+    ErrorSpec("ONBOARDING_START_MONTH_INVALID", Severity.API, "利用開始月はYYYY-MM形式で入力してください",
+              "The start month must be YYYY-MM", 422),
+    ErrorSpec("ONBOARDING_START_IN_PAST", Severity.API, "利用開始月が過去です", "The start month is in the past", 422),
+    ErrorSpec("ONBOARDING_START_TOO_NEAR", Severity.API,
+              "利用開始月までに導入スケジュールの期間（5カ月）がありません（短縮する場合はallow_compressedを指定）",
+              "The start month is too near for the onboarding schedule (5 months); set allow_compressed to "
+              "compress it", 422),
+    ErrorSpec("ONBOARDING_NOT_A_MUNICIPALITY", Severity.API, "利用申し込みは市区町村の団体コードで行ってください",
+              "Applications are made by a municipality (not a prefecture or an administrative ward)", 422),
+    ErrorSpec("ONBOARDING_APPLICATION_NOT_FOUND", Severity.API, "利用申し込みが見つかりません",
+              "No onboarding application for this municipality", 404),
+    ErrorSpec("ONBOARDING_STEP_UNKNOWN", Severity.API, "この導入パターンにない作業項目です",
+              "The step is not in this pattern's schedule", 404),
+    ErrorSpec("ONBOARDING_MILESTONE_UNKNOWN", Severity.API, "該当する手続きがありません",
+              "No such onboarding milestone", 404),
+    ErrorSpec("ONBOARDING_STEP_OMITTED", Severity.API,
+              "コンビニ交付を利用しないため省略された作業項目です",
+              "The step is omitted because kiosk issuance is not used", 409),
 ]
 
 CATALOG: dict[str, ErrorSpec] = {spec.code: spec for spec in _SPECS}
