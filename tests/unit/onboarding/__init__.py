@@ -1,0 +1,1 @@
+"""Unit tests of the onboarding schedule, plan builder and CLI."""
