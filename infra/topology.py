@@ -87,6 +87,16 @@ class QueueTrigger:
 
 
 @dataclass(frozen=True)
+class Schedule:
+    """An EventBridge schedule (cron in UTC, EventBridge syntax) that invokes the function on AWS; the
+    local target runs scheduled functions on demand (``LocalStack.run_scheduled``)."""
+
+    name: str
+    cron: str
+    description: str
+
+
+@dataclass(frozen=True)
 class Grant:
     kind: ResourceKind
     name: str
@@ -101,6 +111,7 @@ class Function:
     memory_mb: int = 512
     timeout_s: int = 30
     triggers: tuple[QueueTrigger, ...] = ()
+    schedules: tuple[Schedule, ...] = ()
     grants: tuple[Grant, ...] = ()
     reserved_concurrency: int | None = None
 
@@ -215,13 +226,15 @@ TOPOLOGY = Topology(
         Bucket("uploads", "Resident files uploaded through presigned URLs, under <code>/uploads/",
                notifications=(BucketNotification("upload_events"),), expire_days=30, cors_put=True),
         Bucket("reports", "Error reports of uploads, under <code>/reports/", expire_days=90),
+        Bucket("billing", "Billing statements (CSV and PDF) under <code>/billing/<period>/, run summaries "
+               "under operator/billing/"),
     ),
     functions=(
         Function(
             "staff_api", "functions.staff_api.handler.lambda_handler",
             "REST API for municipal staff and the operator: municipalities, uploads",
             grants=(
-                *_rw("table", "tenants", "upload_jobs", "audit"),
+                *_rw("table", "tenants", "upload_jobs", "audit", "onboarding"),
                 Grant("bucket", "uploads", "write"),
                 Grant("bucket", "reports", "read"),
                 Grant("key", "data", "read_write"),
@@ -267,6 +280,21 @@ TOPOLOGY = Topology(
                 Grant("key", "data", "read_write"),
             ),
         ),
+        Function(
+            "billing", "functions.billing.handler.lambda_handler",
+            "Monthly and fiscal-year statements per municipality, and the next-year settlement",
+            memory_mb=1024, timeout_s=900, reserved_concurrency=1,
+            # 01:00 JST on the 1st is 16:00 UTC on the last day of the month before (cron runs in UTC).
+            schedules=(Schedule("monthly", "cron(0 16 L * ? *)",
+                                "Bills the month that ended, at 01:00 JST on the first of the next"),),
+            grants=(
+                Grant("table", "tenants", "read"),
+                Grant("table", "issuances", "read"),
+                Grant("table", "audit", "read_write"),
+                Grant("bucket", "billing", "read_write"),
+                Grant("key", "data", "read_write"),
+            ),
+        ),
     ),
     routes=(
         Route("PUT", "/municipalities/{code}", "staff_api", authorizer="operator"),
@@ -274,6 +302,13 @@ TOPOLOGY = Topology(
         Route("GET", "/municipality", "staff_api"),
         Route("POST", "/uploads", "staff_api"),
         Route("GET", "/uploads/{upload_id}", "staff_api"),
+        Route("GET", "/fees/estimate", "staff_api"),
+        Route("PUT", "/onboarding/applications/{code}", "staff_api", authorizer="operator"),
+        Route("GET", "/onboarding/applications/{code}", "staff_api", authorizer="operator"),
+        Route("GET", "/onboarding/applications", "staff_api", authorizer="operator"),
+        Route("GET", "/onboarding", "staff_api"),
+        Route("PUT", "/onboarding/applications/{code}/steps/{key}", "staff_api"),
+        Route("PUT", "/onboarding/applications/{code}/milestones/{key}", "staff_api"),
     ),
 )
 

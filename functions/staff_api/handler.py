@@ -23,8 +23,12 @@ from victim_support.tenants.models import Municipality, MunicipalityRegistration
 from victim_support.tenants.service import register_municipality
 
 from functions.staff_api.access import operator, staff_municipality
+from functions.staff_api.fees_routes import router as fees_router
+from functions.staff_api.onboarding_routes import router as onboarding_router
 
 app = APIGatewayRestResolver(enable_validation=True)
+app.include_router(onboarding_router)
+app.include_router(fees_router)
 
 CodePath = Annotated[str, Path(pattern=r"^\d{6}$", description="全国地方公共団体コード (6 digits)")]
 

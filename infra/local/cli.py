@@ -5,6 +5,8 @@
   serve                run the local stack (moto on 127.0.0.1, gateway, queue pollers) until Ctrl-C
   upload FILE          upload a resident file and print the job summary as JSON
   generate-residents N write a synthetic resident file
+  fees estimate        the fees per fiscal year for a population, pattern and start month
+  onboarding plan      the onboarding schedule (導入スケジュール) counted back from the start month
 """
 
 from __future__ import annotations
@@ -18,6 +20,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from infra.local.cli_fees import register as register_fees
+from infra.local.cli_onboarding import register as register_onboarding
+
 DEFAULT_MUNICIPALITY = "434434"  # 益城町 (熊本県), struck twice by the 2016 Kumamoto earthquakes
 
 
@@ -27,6 +32,7 @@ def _registration(args: argparse.Namespace) -> dict[str, Any]:
         "pattern": args.pattern,
         "uses_bcl_issuance_server": args.pattern == "A",
         "start_month": date.today().strftime("%Y-%m"),
+        "kiosk_issuance": True,
     }
 
 
@@ -141,26 +147,64 @@ def cmd_demo(args: argparse.Namespace) -> int:
     code = args.municipality
     full = workdir / f"住民データ_{code}_全件.csv"
     delta = workdir / f"住民データ_{code}_異動.csv"
-    say(f"1/5 generating {args.rows} residents of {code} (CP932, {args.bad_share:.0%} bad rows) → {full}")
+    say(f"1/7 generating {args.rows} residents of {code} (CP932, {args.bad_share:.0%} bad rows) → {full}")
     write_csv(full, generate_residents(args.rows, code, seed=7, bad_share=args.bad_share), encoding="cp932")
     write_csv(delta, generate_residents(max(args.rows // 50, 10), code, seed=7, bad_share=args.bad_share,
                                         delta=True, base_rows=args.rows), encoding="utf-8-sig")
-    say("2/5 starting the local stack (moto on 127.0.0.1, gateway, queue pollers)")
+    say("2/7 starting the local stack (moto on 127.0.0.1, gateway, queue pollers)")
     with _local_stack() as stack:
         say(f"    staff API at {stack.api_url}")
-        say("3/5 registering the municipality (operator)")
+        say("3/7 registering the municipality (operator)")
         _ensure_registered(stack, code, _registration(args))
         client = StaffApiClient(stack.api_url, stack.issue_token(code))
         say(f"    {json.dumps(client._call('GET', '/municipality'), ensure_ascii=False)}")
-        say("4/5 full upload through the presigned URL")
+        say("4/7 full upload through the presigned URL")
         full_summary = _upload(client, full, "full", show_progress=True)
         print(json.dumps({"full": full_summary}, ensure_ascii=False, indent=2), flush=True)
-        say("5/5 delta upload (異動ファイル), applied in file order")
+        say("5/7 delta upload (異動ファイル), applied in file order")
         delta_summary = _upload(client, delta, "delta", show_progress=True)
         print(json.dumps({"delta": delta_summary}, ensure_ascii=False, indent=2), flush=True)
+        say("6/7 fee estimate for the municipality (GET /fees/estimate, defaults from its registration)")
+        print(_render_estimate(client.fee_estimate(copies=args.kiosk_copies)), flush=True)
+        say("7/7 the billing run for this month (the monthly schedule, invoked as EventBridge would)")
+        print(_billing_statement(stack, code, workdir), flush=True)
     ok = full_summary["status"] == "succeeded" and delta_summary["status"] == "succeeded"
     say("demo finished" if ok else "demo finished with a failed upload")
     return 0 if ok else 1
+
+
+def _render_estimate(payload: dict[str, Any]) -> str:
+    from victim_support.fees import Estimate, render_estimate
+
+    return render_estimate(Estimate.model_validate(payload))
+
+
+def _billing_statement(stack: Any, code: str, workdir: Path) -> str:
+    """Run the billing schedule for the month now ending, save the statement PDF beside the demo
+    files, and return the monthly statement as a table read back from its CSV."""
+    import csv
+    import io
+    from datetime import datetime, timedelta
+
+    from victim_support.clock import JST
+
+    from infra.local.provision import local_clients
+
+    today = datetime.now(JST)
+    first_of_next = (today.replace(day=1) + timedelta(days=32)).replace(day=1, hour=1, minute=0)
+    run = stack.run_scheduled("billing", at=first_of_next)
+    ref = next(r for r in run["statements"] if r["municipality_code"] == code and r["kind"] == "monthly")
+    s3 = local_clients(stack.endpoint_url).s3
+    bucket = stack.resources.buckets["billing"]
+    pdf = workdir / f"月次利用明細書_{code}_{ref['period']}.pdf"
+    pdf.write_bytes(s3.get_object(Bucket=bucket, Key=ref["pdf_key"])["Body"].read())
+    text = s3.get_object(Bucket=bucket, Key=ref["csv_key"])["Body"].read().decode("utf-8-sig")
+    lines = [f"月次利用明細書 {code} {ref['period']} (PDF: {pdf})"]
+    for row in csv.DictReader(io.StringIO(text)):
+        quantity = f"{row['数量']} × {row['単価']}" if row["単価"] else row["数量"]
+        amount = row["金額"] if row["金額"] in ("", "記載なし") else f"{int(row['金額']):,}"
+        lines.append(f"  {row['項目']:<28} {quantity:>14} {amount:>12}  {row['精算']}")
+    return "\n".join(lines)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -179,6 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--rows", type=int, default=20_000)
     demo.add_argument("--bad-share", type=float, default=0.02)
     demo.add_argument("--workdir", default="demo-out")
+    demo.add_argument("--kiosk-copies", type=int, default=1_200, help="kiosk copies per year, for the estimate")
     demo.set_defaults(func=cmd_demo)
 
     serve = sub.add_parser("serve", help="run the local stack until interrupted")
@@ -205,6 +250,9 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--base-rows", type=int, help="with --delta: rows of the full file it changes")
     generate.add_argument("--output", "-o")
     generate.set_defaults(func=cmd_generate)
+
+    register_fees(sub)
+    register_onboarding(sub)
     return parser
 
 

@@ -13,19 +13,21 @@ import signal
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 from types import FrameType, TracebackType
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import victim_support.aws
 from victim_support.auth import Caller
 from victim_support.settings import ProcessEnvironment, get_settings
 
 from infra.local.gateway import LocalGateway
-from infra.local.moto_server import MotoServer
+from infra.local.moto_server import REGION, MotoServer
 from infra.local.pollers import QueuePoller
 from infra.local.provision import DEFAULT_PREFIX, Provisioned, local_clients, provision
-from infra.local.runtime import Runtime
+from infra.local.runtime import ACCOUNT_ID, Runtime
 from infra.local.tokens import issue_token
 from infra.topology import TOPOLOGY, Topology
 
@@ -209,6 +211,24 @@ class LocalStack:
             groups=frozenset(groups),
         )
         return issue_token(caller, self._secret, ttl_s)
+
+    def run_scheduled(self, function: str, *, at: datetime | None = None,
+                      event: dict[str, Any] | None = None) -> Any:
+        """Invoke a scheduled function as its EventBridge rule would at ``at`` (default: now), or with
+        ``event`` as a manual invocation; the local target has no clock-driven scheduler."""
+        spec = self.topology.function(function)
+        if not spec.schedules:
+            raise ValueError(f"function {function!r} has no schedule")
+        if event is None:
+            moment = (at or datetime.now(UTC)).astimezone(UTC)
+            event = {
+                "version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event",
+                "source": "aws.events", "account": ACCOUNT_ID, "region": REGION,
+                "time": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "resources": [f"arn:aws:events:{REGION}:{ACCOUNT_ID}:rule/{function}-{spec.schedules[0].name}"],
+                "detail": {},
+            }
+        return self._runtime.invoke(spec, event)
 
     def queue_depths(self, *, dead_letter: bool = False) -> dict[str, int]:
         """Messages per topology queue (or its DLQ): visible + in flight + delayed."""

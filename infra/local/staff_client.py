@@ -39,9 +39,9 @@ class StaffApiClient:
     token: str
     timeout_s: float = 30.0
 
-    def _call(self, method: str, path: str, body: Any = None) -> Any:
+    def _call(self, method: str, path: str, body: Any = None, params: dict[str, Any] | None = None) -> Any:
         resp = requests.request(
-            method, self.base_url.rstrip("/") + path, json=body, timeout=self.timeout_s,
+            method, self.base_url.rstrip("/") + path, json=body, params=params, timeout=self.timeout_s,
             headers={"Authorization": f"Bearer {self.token}"},
         )
         payload = resp.json() if resp.content else None
@@ -51,6 +51,12 @@ class StaffApiClient:
 
     def register_municipality(self, code: str, registration: dict[str, Any]) -> dict[str, Any]:
         result: dict[str, Any] = self._call("PUT", f"/municipalities/{code}", registration)
+        return result
+
+    def fee_estimate(self, **params: Any) -> dict[str, Any]:
+        """``GET /fees/estimate``; parameters left out default to the caller's registration."""
+        query = {k: str(v).lower() if isinstance(v, bool) else v for k, v in params.items() if v is not None}
+        result: dict[str, Any] = self._call("GET", "/fees/estimate", params=query)
         return result
 
     def municipality(self, code: str) -> dict[str, Any] | None:

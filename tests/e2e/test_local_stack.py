@@ -97,3 +97,36 @@ def test_cli_upload_prints_the_job_summary_as_json(tmp_path: Path) -> None:
     assert summary["status"] == "succeeded"
     assert summary["rows_read"] == 300 == summary["rows_stored"] + summary["rows_rejected"]
     assert sum(summary["error_codes"].values()) >= summary["rows_rejected"] > 0
+
+
+def test_the_fee_estimate_defaults_to_the_callers_registration(staff: StaffApiClient) -> None:
+    estimate = staff.fee_estimate()
+    assert estimate["request"]["population"] == 33_000
+    assert estimate["request"]["pattern"] == "B"
+    assert estimate["request"]["start_month"] == "2026-04"
+    assert [fy["fiscal_year"] for fy in estimate["fiscal_years"]] == [2026, 2027, 2028]
+    usage = next(i for i in estimate["fiscal_years"][0]["line_items"] if i["key"] == "usage_fee")
+    assert usage["amount"] == 185_000 + 33_000 * 10  # April start: the whole year
+
+    larger = staff.fee_estimate(population=50_000, fiscal_year=2027)
+    (year,) = larger["fiscal_years"]
+    assert next(i for i in year["line_items"] if i["key"] == "usage_fee")["amount"] == 685_000
+
+
+def test_a_bad_estimate_input_gets_a_stable_code(staff: StaffApiClient) -> None:
+    with pytest.raises(ApiError) as refused:
+        staff.fee_estimate(pattern="B", issuance_server="own")
+    assert (refused.value.status, refused.value.body["code"]) == (422, "FEES_PATTERN_B_OWN_SERVER")
+    with pytest.raises(ApiError) as invalid:
+        staff.fee_estimate(start="2026-13")
+    assert (invalid.value.status, invalid.value.body["code"]) == (422, "VALIDATION_ERROR")
+
+
+def test_the_monthly_billing_schedule_writes_the_statements(stack: Any) -> None:
+    from datetime import UTC, datetime
+
+    run = stack.run_scheduled("billing", at=datetime(2026, 5, 31, 16, 0, tzinfo=UTC))  # 1 June 01:00 JST
+    assert run["month"] == "2026-05"
+    (monthly,) = [r for r in run["statements"] if r["municipality_code"] == MASHIKI]
+    assert monthly["kind"] == "monthly"
+    assert monthly["accrued_for_settlement"] == 515_000 * 2 // 12 - 515_000 // 12  # May's share

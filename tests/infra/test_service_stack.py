@@ -124,6 +124,25 @@ def test_only_topology_triggers_exist(synthesized: Synthesized) -> None:
         "AWS::Lambda::EventSourceMapping", sum(len(f.triggers) for f in FUNCTIONS))
 
 
+@pytest.mark.parametrize("fn", [f for f in FUNCTIONS if f.schedules], ids=lambda f: f.name)
+def test_scheduled_functions_have_their_eventbridge_rules(synthesized: Synthesized, fn: Function) -> None:
+    s = synthesized
+    logical_id = next(iter(s.service.find_resources("AWS::Lambda::Function", {
+        "Properties": {"Handler": fn.handler}})))
+    for schedule in fn.schedules:
+        rules = s.service.find_resources("AWS::Events::Rule", {"Properties": {
+            "ScheduleExpression": schedule.cron, "State": "ENABLED",
+            "Targets": [Match.object_like({"Arn": {"Fn::GetAtt": [logical_id, "Arn"]}})],
+        }})
+        assert len(rules) == 1, schedule.name
+    s.service.resource_count_is("AWS::Events::Rule", sum(len(f.schedules) for f in FUNCTIONS))
+    # EventBridge may invoke the function (and nothing else is granted that way).
+    s.service.has_resource_properties("AWS::Lambda::Permission", {
+        "Action": "lambda:InvokeFunction", "Principal": "events.amazonaws.com",
+        "FunctionName": {"Fn::GetAtt": [logical_id, "Arn"]},
+    })
+
+
 def test_every_api_method_uses_the_cognito_authorizer(synthesized: Synthesized) -> None:
     s = synthesized
     (authorizer_id, authorizer), = s.service.find_resources("AWS::ApiGateway::Authorizer").items()

@@ -12,6 +12,8 @@ from aws_cdk import (
     RemovalPolicy,
     Stack,
     aws_apigateway,
+    aws_events,
+    aws_events_targets,
     aws_iam,
     aws_lambda,
     aws_lambda_event_sources,
@@ -20,7 +22,7 @@ from aws_cdk import (
 from constructs import Construct
 
 from infra import topology
-from infra.cdk import bundling, defaults, nag
+from infra.cdk import bundling, defaults, nag, naming
 from infra.cdk.constructs.function import ServiceFunction
 from infra.cdk.stacks.auth import AuthStack
 from infra.cdk.stacks.data import DataStack
@@ -73,6 +75,13 @@ class ServiceStack(Stack):
                     if trigger.max_batching_window_s else None,
                     report_batch_item_failures=True,
                 ))
+            for schedule in fn_spec.schedules:
+                aws_events.Rule(
+                    self, f"{naming.pascal(fn_spec.name)}{naming.pascal(schedule.name)}Schedule",
+                    description=schedule.description,
+                    schedule=aws_events.Schedule.expression(schedule.cron),
+                    targets=[aws_events_targets.LambdaFunction(fn.function, retry_attempts=2)],
+                )
             self.functions[fn_spec.name] = fn
         self.api = self._api(auth)
 

@@ -9,9 +9,12 @@ from functools import lru_cache
 
 from victim_support.audit import AuditLog
 from victim_support.aws import get_clients
+from victim_support.billing.service import StatementStore
 from victim_support.intake.jobs import UploadJobRepository
 from victim_support.intake.pipeline import IntakeContext
 from victim_support.intake.reports import ReportStore
+from victim_support.issuances.repository import IssuanceRepository
+from victim_support.onboarding.repository import OnboardingRepository
 from victim_support.residents.repository import ResidentRepository
 from victim_support.rules.postal import get_postal_directory
 from victim_support.settings import get_settings
@@ -34,6 +37,11 @@ def audit() -> AuditLog:
 
 
 @lru_cache(maxsize=1)
+def onboarding() -> OnboardingRepository:
+    return OnboardingRepository(get_clients().dynamodb, get_settings().table("onboarding"))
+
+
+@lru_cache(maxsize=1)
 def reports() -> ReportStore:
     return ReportStore(get_clients().s3, get_settings().bucket("reports"))
 
@@ -52,7 +60,17 @@ def intake_context() -> IntakeContext:
     )
 
 
+@lru_cache(maxsize=1)
+def issuances() -> IssuanceRepository:
+    return IssuanceRepository(get_clients().dynamodb, get_settings().table("issuances"))
+
+
+@lru_cache(maxsize=1)
+def statements() -> StatementStore:
+    return StatementStore(get_clients().s3, get_settings().bucket("billing"))
+
+
 def reset() -> None:
     """Forget every cached dependency (the local runner and tests call this after changing settings)."""
-    for factory in (tenants, jobs, audit, reports, intake_context):
+    for factory in (tenants, jobs, audit, reports, intake_context, issuances, statements, onboarding):
         factory.cache_clear()

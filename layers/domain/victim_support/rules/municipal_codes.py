@@ -198,3 +198,20 @@ def jis_codes_of(code: str) -> frozenset[str]:
     if info.kind == "designated_city":
         return frozenset(w[:5] for w in info.ward_codes)
     return frozenset({info.jis_code})
+
+
+@lru_cache(maxsize=64)
+def municipalities_in_prefecture(prefecture_code: str) -> int:
+    """How many 市区町村 the prefecture has: cities, towns, villages and Tokyo's special wards, a
+    designated city once (its administrative wards are not municipalities). The share that the
+    special measures compare against 1/2 and 3/4 is taken over this count."""
+    index = _index()
+    if prefecture_code not in index.prefectures:
+        raise DomainError("MUNICIPALITY_UNKNOWN", detail=f"no prefecture has the code {prefecture_code}")
+    count = sum(1 for code in index.designated if code[:2] == prefecture_code)
+    for jis, (_prefecture, city) in index.places.items():
+        if jis[:2] != prefecture_code or _DESIGNATED_WARD.match(city):
+            continue
+        if _kind_of(city, prefecture_code) != "ward" or prefecture_code == "13":
+            count += 1
+    return count

@@ -42,6 +42,22 @@ class TenantRepository:
             raise DomainError("MUNICIPALITY_NOT_REGISTERED", code)
         return municipality
 
+    def all(self) -> list[Municipality]:
+        """Every registered municipality, by code (the operator's view: billing, onboarding)."""
+        found: list[Municipality] = []
+        kwargs: dict[str, Any] = {}
+        while True:
+            resp = self._client.scan(
+                TableName=self._table, FilterExpression="sk = :profile",
+                ExpressionAttributeValues={":profile": {"S": PROFILE}}, ConsistentRead=True, **kwargs,
+            )
+            for item in resp.get("Items", []):
+                data = from_item(item)
+                found.append(Municipality.model_validate({k: v for k, v in data.items() if k not in ("pk", "sk")}))
+            if "LastEvaluatedKey" not in resp:
+                return sorted(found, key=lambda m: m.code)
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
     def save_profile(self, municipality: Municipality) -> None:
         """Create or update the profile; the generation pointer is never touched here."""
         profile = municipality.model_dump(exclude={"current_generation", "loading_generation", "registered_at"})
