@@ -210,6 +210,8 @@ TOPOLOGY = Topology(
         Table("upload_jobs", "Upload jobs, their chunk results and progress counters"),
         Table("audit", "Append-only audit trail of every change and disclosure", ttl_attribute=None),
         Table("onboarding", "Onboarding applications (利用申し込み) and the status of each schedule step"),
+        Table("ledger", "Victim ledgers (被災者台帳) per disaster: disasters, households, persons, surveys, "
+              "support, consents and disclosures, search keys (pk = code, or code#disaster)"),
         Table("issuances", "Every certificate issued: channel, copies, fees and document hash (pk = code)"),
         Table("idempotency", "Powertools idempotency records", partition_key="id", sort_key=None,
               ttl_attribute="expiration", point_in_time_recovery=False),
@@ -220,6 +222,10 @@ TOPOLOGY = Topology(
         Queue("upload_chunks", "Chunks of large full uploads, fanned out for parallel loading",
               visibility_timeout_s=900),
         Queue("residents_purge", "Resident generations to delete: superseded twice, or left by a failed upload",
+              visibility_timeout_s=900),
+        Queue("ledger_commands", "Ledger commands, FIFO per municipality+household (MessageGroupId)", fifo=True,
+              visibility_timeout_s=120),
+        Queue("ledger_build", "Disasters whose ledger is to be built from the current resident generation",
               visibility_timeout_s=900),
     ),
     buckets=(
@@ -232,9 +238,11 @@ TOPOLOGY = Topology(
     functions=(
         Function(
             "staff_api", "functions.staff_api.handler.lambda_handler",
-            "REST API for municipal staff and the operator: municipalities, uploads",
+            "REST API for municipal staff and the operator: municipalities, uploads, fees, onboarding, ledgers",
             grants=(
-                *_rw("table", "tenants", "upload_jobs", "audit", "onboarding"),
+                *_rw("table", "tenants", "upload_jobs", "audit", "onboarding", "ledger"),
+                Grant("queue", "ledger_commands", "write"),
+                Grant("queue", "ledger_build", "write"),
                 Grant("bucket", "uploads", "write"),
                 Grant("bucket", "reports", "read"),
                 Grant("key", "data", "read_write"),
@@ -277,6 +285,30 @@ TOPOLOGY = Topology(
                 Grant("table", "residents", "read_write"),
                 Grant("table", "audit", "read_write"),
                 Grant("queue", "residents_purge", "write"),
+                Grant("key", "data", "read_write"),
+            ),
+        ),
+        Function(
+            "ledger_updates", "functions.ledger_updates.handler.lambda_handler",
+            "Applies ledger commands once each, with optimistic locking and an audit event per change",
+            memory_mb=512, timeout_s=60,
+            triggers=(QueueTrigger("ledger_commands", batch_size=10),),
+            grants=(
+                *_rw("table", "ledger", "audit", "idempotency"),
+                Grant("table", "tenants", "read"),
+                Grant("key", "data", "read_write"),
+            ),
+        ),
+        Function(
+            "ledger_build", "functions.ledger_updates.build.lambda_handler",
+            "Builds a disaster's ledger from the municipality's resident generation current at registration",
+            memory_mb=1024, timeout_s=900,
+            triggers=(QueueTrigger("ledger_build", batch_size=1),),
+            grants=(
+                *_rw("table", "ledger", "audit", "idempotency"),
+                Grant("table", "tenants", "read"),
+                Grant("table", "residents", "read"),
+                Grant("queue", "ledger_build", "write"),
                 Grant("key", "data", "read_write"),
             ),
         ),

@@ -116,6 +116,22 @@ _SPECS = [
     ErrorSpec("ONBOARDING_STEP_OMITTED", Severity.API,
               "コンビニ交付を利用しないため省略された作業項目です",
               "The step is omitted because kiosk issuance is not used", 409),
+    # Ledger
+    ErrorSpec("LEDGER_DISASTER_NOT_FOUND", Severity.API, "災害が見つかりません", "Disaster not found", 404),
+    ErrorSpec("LEDGER_DISASTER_CLOSED", Severity.API, "この災害の台帳は終了しています",
+              "The disaster's ledger is closed", 409),
+    ErrorSpec("LEDGER_NOT_READY", Severity.API, "台帳を作成中です", "The ledger is still being built", 409),
+    ErrorSpec("LEDGER_NO_RESIDENTS", Severity.API, "住民データが登録されていません（台帳を作成できません）",
+              "No resident data is loaded: the ledger cannot be built", 409),
+    ErrorSpec("LEDGER_HOUSEHOLD_NOT_FOUND", Severity.API, "世帯が見つかりません", "Household not found", 404),
+    ErrorSpec("LEDGER_PERSON_NOT_FOUND", Severity.API, "対象者が見つかりません", "Person not found", 404),
+    ErrorSpec("LEDGER_PERSON_EXISTS", Severity.API, "同じ番号の対象者が既に登録されています",
+              "A person with this id is already in the ledger", 409),
+    ErrorSpec("LEDGER_HOUSEHOLD_CLOSED", Severity.API, "この世帯は終了しています", "The household is closed", 409),
+    ErrorSpec("LEDGER_GRANT_INVALID", Severity.API, "遠隔支援の権限設定が正しくありません",
+              "The remote-support grant is not valid", 422),
+    ErrorSpec("LEDGER_GRANT_NOT_FOUND", Severity.API, "遠隔支援の権限が見つかりません",
+              "Remote-support grant not found", 404),
 ]
 
 CATALOG: dict[str, ErrorSpec] = {spec.code: spec for spec in _SPECS}
