@@ -116,6 +116,15 @@ _SPECS = [
     ErrorSpec("ONBOARDING_STEP_OMITTED", Severity.API,
               "コンビニ交付を利用しないため省略された作業項目です",
               "The step is omitted because kiosk issuance is not used", 409),
+    # Damage and support
+    ErrorSpec("DAMAGE_LOSS_RATIO_INVALID", Severity.API, "損害割合は0以上100以下の数値（%）で入力してください",
+              "The loss ratio must be a number from 0 to 100 (percent)", 422),
+    ErrorSpec("DAMAGE_LEVEL_OR_RATIO", Severity.API, "被害の程度または損害割合を指定してください",
+              "Give the damage level or the loss ratio", 422),
+    ErrorSpec("DAMAGE_LEVEL_RATIO_MISMATCH", Severity.API, "被害の程度と損害割合が一致しません",
+              "The damage level does not match the loss ratio", 422),
+    ErrorSpec("SUPPORT_HOUSEHOLD_SIZE_INVALID", Severity.API, "世帯人数は1以上の整数で入力してください",
+              "The household size must be a whole number of 1 or more", 422),
     # Ledger
     ErrorSpec("LEDGER_DISASTER_NOT_FOUND", Severity.API, "災害が見つかりません", "Disaster not found", 404),
     ErrorSpec("LEDGER_DISASTER_CLOSED", Severity.API, "この災害の台帳は終了しています",
