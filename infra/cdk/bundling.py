@@ -26,6 +26,7 @@ import tomllib
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from infra import fonts
 from infra.cdk.defaults import LAMBDA_PYTHON_VERSION, PIP_PLATFORM
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -78,8 +79,21 @@ def function_code() -> Path:
     )
 
 
+class FontMissingError(RuntimeError):
+    """A font the domain layer must ship is not in the source tree."""
+
+
 def domain_layer() -> Path:
-    """The shared library as a layer: ``python/victim_support`` lands on the runtime's sys.path."""
+    """The shared library as a layer: ``python/victim_support`` lands on the runtime's sys.path.
+
+    The layer copies the package wholesale, fonts included; the fallback font is fetched at build
+    time (not committed), so its absence stops the build here instead of failing certificates later.
+    """
+    if not fonts.is_installed():
+        raise FontMissingError(
+            f"{fonts.FONT_DIR / fonts.IPAMJ_MINCHO.font_file} is missing or not the pinned file: "
+            "run `python -m infra.fonts` (make venv does) before synth"
+        )
     return _content_addressed(
         BUILD / "layers" / "domain", _tree_digest(DOMAIN_SOURCE),
         lambda out: shutil.copytree(DOMAIN_SOURCE, out / "python" / "victim_support", ignore=_IGNORED),
