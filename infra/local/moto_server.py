@@ -15,6 +15,8 @@ import requests
 from moto.server import ThreadedMotoServer
 from victim_support.settings import ProcessEnvironment
 
+from infra.local import moto_patches
+
 REGION: Final = "ap-northeast-1"
 HOST: Final = "127.0.0.1"
 
@@ -58,6 +60,7 @@ class MotoServer:
         if self._server is not None:
             return self
         self._set_credentials()
+        moto_patches.apply()
         # moto logs every request (with presigned query strings) through werkzeug's logger.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         server = ThreadedMotoServer(ip_address=HOST, port=self._requested_port, verbose=False)
