@@ -212,6 +212,11 @@ class LocalStack:
         )
         return issue_token(caller, self._secret, ttl_s)
 
+    def handler_cpu(self) -> dict[str, tuple[float, int]]:
+        """Per function: handler CPU seconds (thread time) and invocations since the stack started."""
+        runtime = self._runtime
+        return {name: (runtime.cpu_seconds[name], runtime.invocations.get(name, 0)) for name in runtime.cpu_seconds}
+
     def run_scheduled(self, function: str, *, at: datetime | None = None,
                       event: dict[str, Any] | None = None) -> Any:
         """Invoke a scheduled function as its EventBridge rule would at ``at`` (default: now), or with

@@ -79,8 +79,9 @@ def bench_parse(path: pathlib.Path, municipality_code: str, postal: PostalLookup
     """Rows, seconds and rows/s of (a) a bare csv.reader pass and (b) read + map + validate: for each,
     the median of ``runs`` timed runs after a warm-up run.
 
-    (b) validates in batches (``RowValidator.validate_stream``); every run builds a new validator, so
-    its look-up caches start empty each time, as for a new file.
+    (b) validates in batches (``RowValidator.validate_batches``: the rows the worker's write path
+    consumes, as tuples); every run builds a new validator, so its memos start empty each time, as
+    for a new file.
     """
     encoding = _sniff_encoding(path)
 
@@ -97,8 +98,8 @@ def bench_parse(path: pathlib.Path, municipality_code: str, postal: PostalLookup
             records = iter_records(stream, encoding, first_line=1)
             _line, header = next(records)
             validator = RowValidator(map_headers(header, "full"), "full", municipality_code, postal)
-            for _row in validator.validate_stream(records):
-                rows += 1
+            for _lines, batch, _issues in validator.validate_batches(records):
+                rows += len(batch)
         return rows
 
     bare_rows, bare_seconds = _median_of(runs, bare)

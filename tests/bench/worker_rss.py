@@ -19,10 +19,11 @@ from typing import Any
 from botocore.config import Config
 from victim_support.dynamo.writer import BulkWriter
 from victim_support.intake.headers import map_headers
+from victim_support.intake.pipeline import row_item
 from victim_support.intake.reader import iter_records
 from victim_support.intake.rows import RowValidator
 from victim_support.intake.scan import scan_file
-from victim_support.residents.repository import resident_item
+from victim_support.residents.repository import partition
 from victim_support.rules.postal import get_postal_directory
 
 from tests.bench.writer_bench import _ok_response, _session
@@ -65,13 +66,16 @@ def run(path: Path, code: str, chunk_rows: int = 20_000) -> dict[str, float]:
 
     def items(reader: RangeReader, first_line: int) -> Iterator[dict[str, Any]]:
         # Streams like the chunk worker: rows become items as the writer asks for them.
+        # The worker's own path: column-wise batches of tuples, items built straight from them.
         validator = RowValidator(header_map, "full", code, postal)
-        for line, record, _ in validator.validate_stream(iter_records(reader, encoding, first_line=first_line)):
-            if record is None:
-                counts["rejected"] += 1
-                continue
-            counts["stored"] += 1
-            yield resident_item(code, 1, record, upload_id="bench", line=line, now="2026-11-26T00:00:00Z")
+        pk = partition(code, 1)
+        for lines, rows, _issues in validator.validate_batches(iter_records(reader, encoding, first_line=first_line)):
+            for line, row in zip(lines, rows, strict=True):
+                if row is None:
+                    counts["rejected"] += 1
+                    continue
+                counts["stored"] += 1
+                yield row_item(pk, row, upload_id="bench", line=line, now="2026-11-26T00:00:00Z")
 
     for chunk in scan.chunks:
         reader = RangeReader(path, chunk.byte_start, chunk.byte_end)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import csv
 import io
 
 import pytest
@@ -57,3 +58,83 @@ def test_undecodable_bytes_fail_the_file_without_quoting_them() -> None:
     with pytest.raises(DomainError) as raised:
         list(iter_records(io.BytesIO(b"1,a\n2,\xff\xfe\n"), "utf-8", first_line=1))
     assert raised.value.code == "FILE_ENCODING_UNKNOWN"
+
+
+# -- next_batch: the bulk validator's way of reading --------------------------------------------
+_SHAPES = [
+    'h1,h2\r\n1,"a\r\nb"\r\n\r\n2,c\r\n',
+    'h1,h2\n1,a\n\n   \n2,b\n\t\n3,"x\ny\nz"\n4,d',
+    'h1,h2\r1,a\r\r2,"b\rc"\r3,d\r',
+    'h1,h2\r\n1,"a\r\n\r\nb",x\r\n2,"q""uote",y\n3,"\n",z\r4,e\r\n',
+    "only\n\n\n",
+    "\n\n",
+    "",
+    "1,2\r\n" * 40,
+    " , \n,\n \n",
+]
+
+
+@pytest.mark.parametrize("text", _SHAPES)
+@pytest.mark.parametrize("size", [1, 2, 3, 7, 256])
+@pytest.mark.parametrize("first_line", [1, 40])
+def test_next_batch_gives_what_iteration_gives(text: str, size: int, first_line: int) -> None:
+    expected = list(iter_records(io.BytesIO(text.encode()), "utf-8", first_line=first_line))
+    reader = iter_records(io.BytesIO(text.encode()), "utf-8", first_line=first_line)
+    batched: list[tuple[int, list[str]]] = []
+    while True:
+        lines, rows = reader.next_batch(size)
+        assert len(lines) == len(rows) <= size
+        if not rows:
+            break
+        batched.extend(zip(lines, rows, strict=True))
+    assert batched == expected
+    assert reader.next_batch(size) == ((), [])
+
+
+def test_iteration_and_batches_can_be_mixed() -> None:
+    text = 'h\r\n1,"a\r\nb"\r\n\r\n2,c\r\n3,d\r\n4,e\r\n'
+    expected = list(iter_records(io.BytesIO(text.encode()), "utf-8", first_line=1))
+    reader = iter_records(io.BytesIO(text.encode()), "utf-8", first_line=1)
+    first = next(reader)
+    lines, rows = reader.next_batch(2)
+    rest = list(reader)
+    assert [first, *zip(lines, rows, strict=True), *rest] == expected
+
+
+def test_records_before_undecodable_bytes_are_given_out_before_the_failure() -> None:
+    data = b"1,a\n2,b\n" * 3000 + b"3,\xff\n"  # the bad byte lies beyond the first decoded block
+    reader = iter_records(io.BytesIO(data), "utf-8", first_line=1)
+    read: list[list[str]] = []
+
+    def read_all() -> None:
+        while rows := reader.next_batch(256)[1]:
+            read.extend(rows)
+
+    with pytest.raises(DomainError) as raised:
+        read_all()
+    assert raised.value.code == "FILE_ENCODING_UNKNOWN"
+    assert read == [["1", "a"], ["2", "b"]] * (len(read) // 2)
+    assert raised.value.detail == f"undecodable bytes after line {len(read) + 1}"
+    with pytest.raises(DomainError):
+        reader.next_batch(256)  # the failure stays
+
+
+def test_broken_csv_fails_the_batch_path_too() -> None:
+    limit = csv.field_size_limit(8)
+    try:
+        reader = iter_records(io.BytesIO(b"1,a\n2,bbbbbbbbbbbb\n"), "utf-8", first_line=1)
+        lines, rows = reader.next_batch(256)
+        assert (list(lines), rows) == ([1], [["1", "a"]])  # what came before the failure
+        with pytest.raises(DomainError) as raised:
+            reader.next_batch(256)
+    finally:
+        csv.field_size_limit(limit)
+    assert raised.value.code == "FILE_NOT_CSV"
+    assert raised.value.detail == "malformed CSV after line 2"
+
+
+def test_a_source_with_readinto_fills_the_buffer_itself_and_is_left_open() -> None:
+    source = io.BytesIO("氏名\n山田　太郎\n".encode("cp932"))
+    reader = iter_records(source, "cp932", first_line=1)
+    assert reader.next_batch(10) == (range(1, 3), [["氏名"], ["山田　太郎"]])
+    assert not source.closed

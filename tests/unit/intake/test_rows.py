@@ -1,13 +1,21 @@
 from __future__ import annotations
 
+import csv
+import io
+import re
 from datetime import date
-from typing import ClassVar
+from itertools import pairwise
+from typing import Any, ClassVar
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from victim_support.intake import rows as rows_module
 from victim_support.intake.headers import map_headers
-from victim_support.intake.rows import ResidentRecord, RowIssue, RowValidator
+from victim_support.intake.pipeline import row_item
+from victim_support.intake.reader import iter_records
+from victim_support.intake.rows import RECORD_FIELDS, ResidentRecord, RowIssue, RowValidator, record_of
+from victim_support.residents.repository import partition, resident_item
 
 MASHIKI = "434434"
 TODAY = date(2025, 11, 26)
@@ -364,7 +372,8 @@ def _mixed_rows(kind: str) -> list[tuple[int, list[str]]]:
     """The base row, then one row per field variant, then rows of the wrong width and a row with
     several problems; line numbers ascending from 2."""
     base = DELTA if kind == "delta" else VALID
-    variants = [{}] + [{field: value} for field, values in _FIELD_VARIANTS.items() if field in base for value in values]
+    variants: list[dict[str, str]] = [{}]
+    variants += [{field: value} for field, values in _FIELD_VARIANTS.items() if field in base for value in values]
     variants.append({"person_id": "x", "sex": "X", "phone": "1", "name": "山\ue000\u3000太郎", "address": ""})
     variants.append({"name": "山田 太郎", "name_kana": "ﾔﾏﾀﾞ ﾀﾛｳ", "birth_date": "S45.3.12", "sex": "男"})
     rows: list[tuple[int, list[str]]] = [
@@ -499,3 +508,87 @@ def test_batch_and_row_by_row_results_are_equal_for_any_mixture(
     assert _validator(list(base), kind).validate_many(rows) == expected
     streamed = list(_validator(list(base), kind).validate_stream(rows, batch_size=batch_size))
     assert streamed == [(line, *result) for (line, _), result in zip(rows, expected, strict=True)]
+
+
+# -- the bulk path: validate_rows, its tuples, and the item the loader writes from them ------------
+@pytest.mark.parametrize("kind", ["full", "delta"])
+def test_validate_rows_gives_tuples_standing_for_the_records_validate_gives(kind: str) -> None:
+    columns = list(DELTA if kind == "delta" else VALID)
+    rows = _mixed_rows(kind)
+    expected = [(line, *_validator(columns, kind).validate(line, list(fields))) for line, fields in rows]
+    given_rows = list(_validator(columns, kind).validate_rows(rows, batch_size=16))
+    assert [(line, None if row is None else record_of(row), list(issues)) for line, row, issues in given_rows] == (
+        expected
+    )
+    for (_line, row, _issues), (_, record, _) in zip(given_rows, expected, strict=True):
+        if row is not None and record is not None:
+            values: dict[str, Any] = dict(record)
+            values.update(
+                postal_code=values["postal_code"] or "", address_extra=values["address_extra"] or "",
+                phone=values["phone"] or "", care_needs=tuple(values["care_needs"]),
+            )  # fmt: skip
+            assert row == tuple(values[name] for name in RECORD_FIELDS)
+
+
+@pytest.mark.parametrize("batch_size", [1, 3, 256])
+def test_validate_rows_reads_a_record_reader_a_batch_at_a_time(batch_size: int) -> None:
+    rows = _mixed_rows("full")
+    text = io.StringIO(newline="")
+    writer = csv.writer(text, lineterminator="\r\n")
+    writer.writerow(list(VALID))
+    for _line, fields in rows:
+        writer.writerow(fields)
+    text.write("\r\n   \r\n")  # blank lines are skipped
+    values = list(VALID.values())
+    writer.writerow([*values[:3], '"quoted"\r\nover lines', *values[4:]])
+    data = text.getvalue().encode("utf-8")
+
+    records = list(iter_records(io.BytesIO(data), "utf-8", first_line=1))[1:]
+    expected = [(line, *_validator(list(VALID)).validate(line, list(fields))) for line, fields in records]
+    reader = iter_records(io.BytesIO(data), "utf-8", first_line=1)
+    next(reader)  # the header
+    given_rows = _validator(list(VALID)).validate_rows(reader, batch_size=batch_size)
+    assert [(line, None if row is None else record_of(row), list(issues)) for line, row, issues in given_rows] == (
+        expected
+    )
+    gaps = {later[0] - earlier[0] for earlier, later in pairwise(expected)}
+    assert gaps > {1}  # records over several lines and blank lines were read
+
+
+def test_row_item_is_the_resident_item_of_the_record() -> None:
+    rows = [(2, list(VALID.values())), (3, list({**VALID, "postal_code": "", "address_extra": "", "phone": "",
+                                                  "care_needs": "", "protected": "1"}.values()))]  # fmt: skip
+    for line, row, _issues in _validator(list(VALID)).validate_rows(rows):
+        assert row is not None
+        expected = resident_item(MASHIKI, 3, record_of(row), upload_id="u-1", line=line, now="2025-11-26T00:00:00Z")
+        assert row_item(partition(MASHIKI, 3), row, upload_id="u-1", line=line, now="2025-11-26T00:00:00Z") == expected
+
+
+def test_the_memos_start_over_past_their_limit_and_give_the_same_results(monkeypatch: pytest.MonkeyPatch) -> None:
+    rows = _mixed_rows("full") * 3
+    expected = _validator(list(VALID)).validate_many(rows)
+    monkeypatch.setattr("victim_support.intake.rows._CACHE_LIMIT", 2)
+    assert _validator(list(VALID)).validate_many(rows) == expected
+    validator = _validator(list(VALID))
+    assert [result for row in rows for result in validator.validate_many([row])] == expected
+
+
+# The whole-column checks are only ever stricter than the per-value patterns: what they accept, the
+# patterns accept; what they refuse goes to the patterns.
+_TEXT_ALPHABET = ["山", "田", "ア", "1", "a", "-", " ", "\u3000", "\t", "\n", "\x01", "\ue000", "\U000f0001",
+                  "\u200b", "\u00a0", "（", "ｱ", "\u0378", "\u2028"]  # fmt: skip
+
+
+@given(st.lists(st.lists(st.sampled_from(_TEXT_ALPHABET), max_size=8).map("".join), min_size=1, max_size=6))
+def test_the_text_column_check_accepts_only_what_the_patterns_accept(texts: list[str]) -> None:
+    if rows_module._text_column_ok(texts, 6):
+        assert None not in rows_module._COLUMN_CHECK["address_extra"].validate_python(texts)
+        assert all(len(text) <= 6 for text in texts)
+
+
+@given(st.lists(st.lists(st.sampled_from(["0", "5", "9", "-", "\n", "０", "a", ""]), max_size=14).map("".join),
+                min_size=1, max_size=6))  # fmt: skip
+def test_the_phone_column_check_names_exactly_the_values_not_stored_as_they_are(phones: list[str]) -> None:
+    pattern = re.compile(r"(?:[0-9]+(?:-[0-9]+)*)?")
+    stored = [phone == "" or (pattern.fullmatch(phone) is not None and 10 <= len(phone) <= 13) for phone in phones]
+    assert rows_module._unstored_phones(phones) == [index for index, ok in enumerate(stored) if not ok]

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -188,3 +189,76 @@ def test_era_dates_in_letter_form_parse_to_the_same_day(day: date) -> None:
     assert parse_date_iso(kanji) == day.isoformat()
     assert parse_date_iso(f"{letter[kanji[:2]]}{era_year}.{day.month}.{day.day}") == day.isoformat()
     assert parse_date(kanji) == day
+
+
+# -- iso_dates: a column at a time, the same answers as parse_date_iso -----------------------------
+def _spellings(day: date) -> list[str]:
+    era = wareki.era_of(day)
+    era_year = day.year - era.first_day.year + 1
+    years = [str(era_year), f"{era_year:02d}", *(["元"] if era_year == 1 else [])]
+    months, days = {str(day.month), f"{day.month:02d}"}, {str(day.day), f"{day.day:02d}"}
+    return [
+        day.isoformat(),
+        day.strftime("%Y%m%d"),
+        *(f"{day.year}/{m}/{d}" for m in months for d in days),
+        *(f"{day.year}-{m}-{d}" for m in months for d in days),
+        *(f"{mark}{y}.{m}.{d}" for mark in (era.letter, era.name, era.letter.lower()) for y in years
+          for m in months for d in days),
+        *(f"{mark}{y}年{m}月{d}日" for mark in (era.name, era.letter) for y in years for m in months for d in days),
+        f"{day.year}年{day.month}月{day.day}日",
+        f" {day.isoformat()} ",
+        to_wareki(day).replace("1", "１"),
+    ]  # fmt: skip
+
+
+def _expected(text: str, earliest: str, latest: str) -> str | None:
+    try:
+        iso = parse_date_iso(text)
+    except ValueError:
+        return None
+    return iso if earliest <= iso <= latest else None
+
+
+_RANGES = [("1868-01-01", "2025-11-26"), ("0000", "9999"), ("1989-01-08", "2019-04-30"), ("2024-02-29", "2024-03-01")]
+_EDGE_DAYS = [
+    date(1868, 1, 1), date(1868, 12, 31), date(1869, 1, 1), date(1912, 7, 29), date(1912, 7, 30),
+    date(1926, 12, 24), date(1926, 12, 25), date(1989, 1, 7), date(1989, 1, 8), date(2000, 2, 29),
+    date(1900, 2, 28), date(2019, 4, 30), date(2019, 5, 1), date(2024, 2, 29), date(2025, 11, 26),
+    date(2025, 11, 27), date(2199, 12, 31), date(2200, 1, 1),
+]  # fmt: skip
+_JUNK = ["", " ", "x", "2025-02-29", "20230229", "2023/2/29", "S64.1.8", "H元.1.7", "R0.5.1", "1970-2-3",
+         "1970/03-12", "19701312", "S45.3.12.", "昭和45年3月12", "2025-W48-3", "0000-01-01", "00000101",
+         "0000/1/1", "９９９９-01-01", "1970-03-12\n", "令和7年11月26日日", "M45.7.30", "T15.12.25"]  # fmt: skip
+
+
+@pytest.mark.parametrize(("earliest", "latest"), _RANGES)
+def test_iso_dates_agrees_with_parse_date_iso_on_every_spelling_of_edge_days(earliest: str, latest: str) -> None:
+    texts = [text for day in _EDGE_DAYS for text in _spellings(day)] + _JUNK
+    assert wareki.iso_dates(texts, earliest, latest) == [_expected(text, earliest, latest) for text in texts]
+
+
+@given(
+    st.lists(st.dates(min_value=date(1868, 1, 1), max_value=date(2300, 12, 31)), max_size=20),
+    st.lists(st.text(alphabet="0123456789-/.年月日元RHSTMrs令和平成昭和 ", max_size=12), max_size=10),
+    st.sampled_from(_RANGES),
+    st.randoms(use_true_random=False),
+)
+def test_iso_dates_agrees_with_parse_date_iso(
+    days: list[date], junk: list[str], date_range: tuple[str, str], random: Any
+) -> None:
+    texts = [random.choice(_spellings(day)) for day in days] + junk
+    random.shuffle(texts)
+    earliest, latest = date_range
+    assert wareki.iso_dates(texts, earliest, latest) == [_expected(text, earliest, latest) for text in texts]
+
+
+@pytest.mark.parametrize("text", ["2025/02/29", "2025/2/29", "20250229", "2025-02-29", "2025/13/1", "2025/0/1"])
+def test_parse_date_iso_refuses_impossible_days_in_every_gregorian_form(text: str) -> None:
+    with pytest.raises(ValueError, match=r"^invalid date$"):
+        parse_date_iso(text)
+
+
+@pytest.mark.parametrize(("text", "iso"), [("2024/2/29", "2024-02-29"), ("20240229", "2024-02-29"),
+                                           ("2000-02-29", "2000-02-29"), ("2024/02/9", "2024-02-09")])  # fmt: skip
+def test_parse_date_iso_reads_leap_days_and_unpadded_days(text: str, iso: str) -> None:
+    assert parse_date_iso(text) == iso

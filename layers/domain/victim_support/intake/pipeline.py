@@ -15,7 +15,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -29,11 +29,11 @@ from victim_support.intake.jobs import UploadJobRepository
 from victim_support.intake.models import ChunkMessage, ChunkResult, UploadJob
 from victim_support.intake.reader import iter_records
 from victim_support.intake.reports import ReportStore, part_key, render_issues
-from victim_support.intake.rows import ResidentRecord, RowIssue, RowValidator
+from victim_support.intake.rows import ResidentRecord, ResidentRow, RowIssue, RowValidator
 from victim_support.intake.scan import scan_file
 from victim_support.observability import logger, metrics
 from victim_support.residents.purge import PurgeRequest, request_purge
-from victim_support.residents.repository import ACTIVE, REMOVED, ResidentRepository, partition, resident_item
+from victim_support.residents.repository import ACTIVE, REMOVED, ResidentRepository, partition
 from victim_support.tenants.repository import TenantRepository
 
 if TYPE_CHECKING:
@@ -235,7 +235,7 @@ class _Tally:
         self.issues: list[RowIssue] = []
         self.since_progress = 0
 
-    def add(self, record: ResidentRecord | None, issues: list[RowIssue]) -> None:
+    def add(self, record: ResidentRecord | ResidentRow | None, issues: Sequence[RowIssue]) -> None:
         self.read += 1
         self.since_progress += 1
         if issues:
@@ -266,13 +266,49 @@ def _valid_items(ctx: IntakeContext, job: UploadJob, validator: RowValidator,
                  records: Iterator[tuple[int, list[str]]], tally: _Tally, now: str) -> Iterator[dict[str, Any]]:
     code, generation = job.municipality_code, job.generation
     assert generation is not None
-    for line, record, issues in validator.validate_stream(records):  # column-wise, in batches
-        tally.add(record, issues)
-        if record is not None:
-            yield resident_item(code, generation, record, upload_id=job.upload_id, line=line, now=now)
-        if tally.since_progress >= PROGRESS_EVERY:
-            ctx.jobs.add_progress(code, job.upload_id, tally.since_progress)
-            tally.since_progress = 0
+    pk = partition(code, generation)
+    for lines, rows, issues in validator.validate_batches(records):  # column-wise; tuples, no dicts
+        for line, row, row_issues in zip(lines, rows, issues, strict=True):
+            tally.add(row, row_issues)
+            if row is not None:
+                yield row_item(pk, row, upload_id=job.upload_id, line=line, now=now)
+            if tally.since_progress >= PROGRESS_EVERY:
+                ctx.jobs.add_progress(code, job.upload_id, tally.since_progress)
+                tally.since_progress = 0
+
+
+def row_item(pk: str, row: ResidentRow, *, upload_id: str, line: int, now: str) -> dict[str, Any]:
+    """``resident_item(code, generation, record_of(row), ...)`` built straight from the row, without
+    the record dict (``pk`` is ``partition(code, generation)``): the bulk loader's hot path."""
+    (person_id, household_id, name, name_kana, birth_date, sex, relationship, postal_code, address,
+     address_extra, phone, care_needs, protected, _change_type, change_date) = row  # fmt: skip
+    item: dict[str, Any] = {
+        "pk": {"S": pk},
+        "sk": {"S": person_id},
+        "household_id": {"S": household_id},
+        "name": {"S": name},
+        "name_kana": {"S": name_kana},
+        "birth_date": {"S": birth_date},
+        "sex": {"S": sex},
+        "relationship": {"S": relationship},
+        "address": {"S": address},
+        "protected": {"BOOL": protected},
+        "status": {"S": ACTIVE},
+        "upload_id": {"S": upload_id},
+        "line": {"N": str(line)},
+        "updated_at": {"S": now},
+    }
+    if postal_code:
+        item["postal_code"] = {"S": postal_code}
+    if address_extra:
+        item["address_extra"] = {"S": address_extra}
+    if phone:
+        item["phone"] = {"S": phone}
+    if care_needs:
+        item["care_needs"] = {"L": [{"S": need} for need in care_needs]}
+    if change_date:
+        item["change_date"] = {"S": change_date}
+    return item
 
 
 def _put_report_part(ctx: IntakeContext, code: str, upload_id: str, index: int,

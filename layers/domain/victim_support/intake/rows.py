@@ -14,6 +14,15 @@ takes one of two paths:
   names the stable error code for the rest. The fast path accepts nothing the slow path would
   change, so both give the same record; tests hold them to that.
 
+A whole file goes through the **bulk path** (``validate_batches``), the same two paths a batch of
+rows at a time: each column is checked in one pass in C (str methods, set and dict look-ups, one
+pydantic-core call for a column), dates are read in one loop (``wareki.iso_dates``), and only a
+field that fails its column check goes through its rule, for that row alone. Values that repeat and
+are costly to work out (postal codes, 要配慮者区分, readings that need normalising) are memoised per
+file. The bulk path gives each record as a tuple (``ResidentRow``, ``record_of`` makes it a
+ResidentRecord): a dict per row cost as much as checking a column, and the loader builds its
+DynamoDB item from the tuple directly.
+
 Decisions:
 - 宛名番号/世帯番号 keep their leading zeros as given (after NFKC): they are identifiers of the
   municipality's resident system, which may be fixed-width, and must round-trip to it.
@@ -37,16 +46,18 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
-from itertools import islice, repeat
+from itertools import compress, count, islice, product, repeat
 from typing import Annotated, Any, Final, Literal
 
 from pydantic import StringConstraints, TypeAdapter, ValidationError
+from pydantic_core import SchemaValidator, core_schema
 from typing_extensions import TypedDict
 
 from victim_support.intake.headers import COLUMNS, FileKind, HeaderMap
+from victim_support.intake.reader import RecordReader
 from victim_support.rules.kana import has_private_use, normalize_kana
 from victim_support.rules.postal import PostalLookup
-from victim_support.rules.wareki import EARLIEST_DATE, parse_date_iso
+from victim_support.rules.wareki import EARLIEST_DATE, iso_dates, parse_date_iso
 
 JST: Final = timezone(timedelta(hours=9))
 
@@ -70,6 +81,31 @@ class ResidentRecord(TypedDict):
     protected: bool  # 支援措置
     change_type: ChangeType | None  # delta files only
     change_date: str | None  # ISO 8601, delta files only
+
+
+# What the bulk path (``validate_batches``) gives: a ResidentRecord's values in ``RECORD_FIELDS`` order,
+# as a tuple. Two differences: an absent postal_code, address_extra or phone is "" (not None), and
+# care_needs is a tuple.
+ResidentRow = tuple[
+    str, str, str, str, str, Sex, str, str, str, str, str, tuple[str, ...], bool, ChangeType | None, str | None,
+]  # fmt: skip
+RECORD_FIELDS: Final = (
+    "person_id", "household_id", "name", "name_kana", "birth_date", "sex", "relationship", "postal_code",
+    "address", "address_extra", "phone", "care_needs", "protected", "change_type", "change_date",
+)  # fmt: skip
+_ROW_INDEX: Final = {name: index for index, name in enumerate(RECORD_FIELDS)}
+
+
+_OPTIONAL_TEXT: Final = ("postal_code", "address_extra", "phone")
+
+
+def record_of(row: ResidentRow) -> ResidentRecord:
+    """The ResidentRecord a row stands for (None for an absent optional text, care_needs as a new list)."""
+    record: dict[str, Any] = dict(zip(RECORD_FIELDS, row, strict=True))
+    for name in _OPTIONAL_TEXT:
+        record[name] = record[name] or None
+    record["care_needs"] = list(row[11])
+    return record  # type: ignore[return-value]  # the row's types are the record's, field by field
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,53 +215,67 @@ def _canonical_row_validator(kind: FileKind) -> Any:
 
 
 _CANONICAL_ROW: Final = {kind: _canonical_row_validator(kind) for kind in ("full", "delta")}
-# The batch path checks the same patterns a column at a time: one Rust call per column of a batch,
-# whose errors name the rows (``loc[0]``) that must take the slow path.
-_CANONICAL_COLUMN: Final[dict[str, Any]] = {
-    field: TypeAdapter(list[item_type]).validator  # type: ignore[valid-type]  # a run-time Annotated type
-    for field, item_type in zip(_CHECKED_FIELDS, _CANONICAL_FREE_TEXT, strict=True)
+
+
+# The batch path checks the same patterns a column at a time, in one Rust call per column: a value
+# that fails its pattern comes back as None instead of raising (``on_error="default"``), so the call
+# names the rows that need their rule without building a ValidationError.
+def _column_check(pattern: str, max_length: int | None = None) -> SchemaValidator:
+    item = core_schema.str_schema(pattern=pattern, max_length=max_length)
+    return SchemaValidator(
+        core_schema.list_schema(core_schema.with_default_schema(item, default=None, on_error="default"))
+    )
+
+
+_COLUMN_CHECK: Final = {
+    "person_id": _column_check(r"^[0-9]{1,15}$"),
+    "household_id": _column_check(r"^[0-9]{1,15}$"),
+    "name": _column_check(rf"^{_NAME_PART}(?:\u3000{_NAME_PART})+$", NAME_MAX),
+    "name_kana": _column_check(f"^{_KATAKANA}(?:\u3000{_KATAKANA})?$", NAME_MAX),
+    "address": _column_check(f"^{_TEXT}$", ADDRESS_MAX),
+    "address_extra": _column_check(f"^(?:{_TEXT})?$", ADDRESS_MAX),
 }
 
 
-def _row_numbers(error: ValidationError) -> set[int]:
-    """The indexes (in the checked column) of the items a column check rejected."""
-    details = error.errors(include_url=False, include_context=False, include_input=False)
-    return {index for detail in details if isinstance(index := detail["loc"][0], int)}
+def _unchecked(checked: Sequence[object]) -> list[int]:
+    """The indexes of the Nones (what a column check gives a value that fails it)."""
+    return list(compress(count(), map(operator.is_, checked, repeat(None))))
 
 
-# Columns that are ASCII or mostly empty are first checked whole, joined with newlines (which no
-# accepted value holds), in one Rust regex pass: the pattern of each value, repeated. Only when that
-# fails does the per-value check above name the failing rows. Lengths are checked apart.
-_JOINED_PATTERNS: Final = {
-    "person_id": "[0-9]{1,15}",
-    "household_id": "[0-9]{1,15}",
-    "address_extra": f"(?:{_TEXT})?",
-    "phone": "(?:[0-9]+(?:-[0-9]+)*)?",
-}
-_JOINED_MAX: Final = {"person_id": 15, "household_id": 15, "address_extra": ADDRESS_MAX, "phone": PHONE_MAX}
-_CANONICAL_JOINED: Final[dict[str, Any]] = {
-    field: TypeAdapter(Annotated[str, StringConstraints(pattern=f"^(?:{pattern}\n)*{pattern}$")]).validator
-    for field, pattern in _JOINED_PATTERNS.items()
-}
+# Cheaper whole-column checks first, each only ever stricter than the column's pattern (a column
+# that fails one goes through the per-value check above). ``str.isprintable`` is False for control,
+# private-use (外字), format, unassigned and separator characters, so "printable and no ASCII space"
+# means no character the patterns refuse and no whitespace at all (nothing to strip).
+def _text_column_ok(texts: Sequence[str], max_length: int) -> bool:
+    """Whether every value is free text as stored (or empty): printable, no spaces, not too long."""
+    joined = "".join(texts)
+    return joined.isprintable() and " " not in joined and max(map(len, texts)) <= max_length
 
 
-def _joined_column_ok(field: str, column: tuple[str, ...]) -> bool:
-    """Whether every value of the column passes the field's canonical check (False: look closer).
-    Of 方書, mostly empty (which its pattern accepts), only the non-empty values are joined."""
-    values: Sequence[str] = [*filter(None, column)] if field == "address_extra" else column
-    if not values:
-        return True
-    joined = "\n".join(values)
-    if joined.count("\n") != len(values) - 1 or max(map(len, values)) > _JOINED_MAX[field]:
-        return False
-    try:
-        _CANONICAL_JOINED[field].validate_python(joined)
-    except ValidationError:
-        return False
-    return True
+# A stored phone number's shape (digits as 9): empty, or 10 to 13 digits in groups joined by single
+# hyphens. The 522 shapes are listed, so a column is checked with one set look-up a value.
+_DIGITS_AS_NINE: Final = str.maketrans("012345678", "999999999")
+_PHONE_SHAPES: Final = frozenset(
+    {"", *(
+        shape
+        for length in range(PHONE_MIN, PHONE_MAX + 1)
+        for shape in map("".join, product("9-", repeat=length))
+        if shape[0] == "9" == shape[-1] and "--" not in shape
+    )}
+)  # fmt: skip
 
 
-_PHONE_LENGTHS: Final = frozenset({0, *range(PHONE_MIN, PHONE_MAX + 1)})
+def _unstored_phones(phones: Sequence[str]) -> list[int]:
+    """The indexes of the values that are neither a phone number as stored nor empty."""
+    shapes = "\n".join(phones).translate(_DIGITS_AS_NINE).split("\n")  # "\n": in no accepted value
+    if len(shapes) != len(phones):
+        return [index for index, phone in enumerate(phones) if phone.translate(_DIGITS_AS_NINE) not in _PHONE_SHAPES]
+    if _PHONE_SHAPES.issuperset(shapes):
+        return []
+    return list(compress(count(), map(operator.not_, map(_PHONE_SHAPES.__contains__, shapes))))
+
+
+_ID_LENGTHS: Final = frozenset(range(1, 16))
 _SEX_TEXTS: Final = frozenset(_SEX_CODE)
 _PROTECTED_TEXTS: Final = frozenset(_PROTECTED)
 _CHANGE_TYPE_TEXTS: Final = frozenset(_CHANGE_TYPE)
@@ -365,6 +415,35 @@ def _date_rule(code: str, earliest: str = "0000", latest: str = "9999") -> Calla
 _GAIJI_FIELDS: Final = frozenset({"name", "address", "address_extra"})
 
 
+# Memo fillers of the batch path: the stored value of a raw value its rule accepts without an issue,
+# else None (the row then goes through the rule itself).
+def _memo_name(text: str) -> str | None:
+    value = text.strip()
+    if not value or has_private_use(value):  # 外字: a warning to report
+        return None
+    try:
+        return _name_rule(value)
+    except _Rejected:
+        return None
+
+
+def _memo_kana(text: str) -> str | None:
+    value = text.strip()
+    if not value:
+        return None
+    try:
+        return _kana_rule(value)
+    except _Rejected:
+        return None
+
+
+def _memo_care_needs(text: str) -> tuple[str, ...] | None:
+    try:
+        return _care_needs_rule(text)
+    except _Rejected:
+        return None
+
+
 class RowValidator:
     """Validates the rows of one file: one header map, one kind, one municipality."""
 
@@ -412,37 +491,62 @@ class RowValidator:
         self._postal_codes: dict[str, str | None] = {"": None}
         self._care_needs: dict[str, tuple[str, ...]] = {"": ()}
         self._postal_verdicts: dict[str, str | None] = {}
-        # Batch path: the positions of the columns present, and the look-up values known to need the
-        # slow path (the caches above hold only values the fast path accepts).
+        # Batch path: the position of every column (``width``, a padded blank column, when absent),
+        # and memos of raw value -> stored value for the look-up columns whose values repeat (None for
+        # a value that needs its rule).
         self._position: dict[str, int] = {name: header_map.index[name] for name in self._all_fields
                                           if name in header_map.index}  # fmt: skip
-        self._text_checks = tuple(
-            (name, self._position[name], _CANONICAL_COLUMN[name]) for name in _CHECKED_FIELDS if name in self._position
-        )
-        self._not_fast: dict[str, set[str]] = {"birth_date": set(), "postal_code": set(), "care_needs": set(),
-                                               "change_date": set()}  # fmt: skip
+        self._column_of: dict[str, int] = {name: header_map.index.get(name, self.width) for name in self._all_fields}
+        self._postal_memo: dict[str, str | None] = {"": ""}
+        self._care_memo: dict[str, tuple[str, ...] | None] = {"": ()}
+        # Names and readings not as stored -> what the rule stores (None: it must see them).
+        self._normalized_memos: dict[str, tuple[dict[str, str | None], Callable[[str], str | None]]] = {
+            "name": ({}, _memo_name),
+            "name_kana": ({}, _memo_kana),
+        }
 
-    def validate_many(
-        self, rows: Sequence[tuple[int, list[str]]]
-    ) -> list[tuple[ResidentRecord | None, list[RowIssue]]]:
-        """``[validate(line, fields) for line, fields in rows]``, checked a column at a time."""
-        _lines, records, issues = self._validate_batch(rows)
-        return list(zip(records, issues, strict=True))
-
-    def validate_stream(
+    def validate_batches(
         self, records: Iterable[tuple[int, list[str]]], batch_size: int = 256
-    ) -> Iterator[tuple[int, ResidentRecord | None, list[RowIssue]]]:
-        """(line, record, issues) for each (line, fields), in order, validated ``batch_size`` rows at a time.
+    ) -> Iterator[tuple[Sequence[int], list[ResidentRow | None], list[Sequence[RowIssue]]]]:
+        """(lines, rows, issues) of each ``batch_size`` records (line, fields), in order: the bulk path.
+        For each record, ``record_of(row)`` and ``list(issues)`` are what ``validate`` gives.
 
+        A ``RecordReader`` (what ``iter_records`` returns) hands over its records a batch at a time.
         256 rows keep a batch's strings in the CPU cache between the column passes; on the parse
         benchmark 1024 was about a quarter slower and 64 no faster.
         """
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
+        if isinstance(records, RecordReader):
+            while True:
+                lines, fields = records.next_batch(batch_size)
+                if not fields:
+                    return
+                yield lines, *self._validate_batch(lines, fields)
         source = iter(records)
         while batch := list(islice(source, batch_size)):
-            lines, results, issues = self._validate_batch(batch)
-            yield from zip(lines, results, issues, strict=True)
+            lines, fields_of_lines = zip(*batch, strict=True)
+            yield lines, *self._validate_batch(lines, fields_of_lines)
+
+    def validate_rows(
+        self, records: Iterable[tuple[int, list[str]]], batch_size: int = 256
+    ) -> Iterator[tuple[int, ResidentRow | None, Sequence[RowIssue]]]:
+        """``validate_batches`` a record at a time: (line, row, issues)."""
+        for lines, rows, issues in self.validate_batches(records, batch_size):
+            yield from zip(lines, rows, issues, strict=True)
+
+    def validate_stream(
+        self, records: Iterable[tuple[int, list[str]]], batch_size: int = 256
+    ) -> Iterator[tuple[int, ResidentRecord | None, list[RowIssue]]]:
+        """``validate_rows`` with the records and issues ``validate`` gives."""
+        for line, row, issues in self.validate_rows(records, batch_size):
+            yield line, None if row is None else record_of(row), list(issues)
+
+    def validate_many(
+        self, rows: Sequence[tuple[int, list[str]]]
+    ) -> list[tuple[ResidentRecord | None, list[RowIssue]]]:
+        """``[validate(line, fields) for line, fields in rows]``, checked a column at a time."""
+        return [(record, issues) for _line, record, issues in self.validate_stream(rows, max(len(rows), 1))]
 
     def validate(self, line: int, fields: list[str]) -> tuple[ResidentRecord | None, list[RowIssue]]:
         """The record (None when any ROW_* error) and the issues; WARN_GAIJI accompanies a record."""
@@ -505,120 +609,106 @@ class RowValidator:
 
     # -- batch path ------------------------------------------------------------------------------
     def _validate_batch(
-        self, rows: Sequence[tuple[int, list[str]]]
-    ) -> tuple[Sequence[int], list[ResidentRecord | None], list[list[RowIssue]]]:
-        """Lines, records and issues of the rows, in order; rows of the wrong width are rejected whole."""
-        if not rows:
-            return (), [], []
-        lines: tuple[int, ...]
-        batch: tuple[list[str], ...]
-        lines, batch = zip(*rows, strict=True)
+        self, lines: Sequence[int], batch: Sequence[list[str]]
+    ) -> tuple[list[ResidentRow | None], list[Sequence[RowIssue]]]:
+        """Rows and issues of the records, in order; records of the wrong width are rejected whole."""
         width = self.width
-        if set(map(len, batch)) == {width}:
-            records, issues = self._validate_columns(lines, batch)
-            return lines, records, issues
+        try:
+            columns = list(zip(*batch, strict=True))  # ValueError: records of different widths
+        except ValueError:
+            columns = []
+        if len(columns) == width:
+            return self._validate_columns(lines, batch, columns)
         fitting = [index for index, fields in enumerate(batch) if len(fields) == width]
-        records = [None] * len(rows)
-        issues = [[RowIssue(line, "", "ROW_COLUMN_COUNT")] for line in lines]
+        rows: list[ResidentRow | None] = [None] * len(batch)
+        issues: list[Sequence[RowIssue]] = [[RowIssue(line, "", "ROW_COLUMN_COUNT")] for line in lines]
         if fitting:
-            fitting_records, fitting_issues = self._validate_columns(
-                [lines[index] for index in fitting], [batch[index] for index in fitting]
+            fitting_batch = [batch[index] for index in fitting]
+            fitting_rows, fitting_issues = self._validate_columns(
+                [lines[index] for index in fitting], fitting_batch, list(zip(*fitting_batch, strict=True))
             )
-            for index, record, row_issues in zip(fitting, fitting_records, fitting_issues, strict=True):
-                records[index] = record
+            for index, row, row_issues in zip(fitting, fitting_rows, fitting_issues, strict=True):
+                rows[index] = row
                 issues[index] = row_issues
-        return lines, records, issues
+        return rows, issues
 
     def _validate_columns(
-        self, lines: Sequence[int], batch: Sequence[list[str]]
-    ) -> tuple[list[ResidentRecord | None], list[list[RowIssue]]]:
-        """Rows of the right width, each column checked at once. A field no check can accept as it
-        stands goes through its authoritative rule (``_recheck``), as in ``_validate_slowly``."""
+        self, lines: Sequence[int], batch: Sequence[list[str]], columns: list[tuple[str, ...]]
+    ) -> tuple[list[ResidentRow | None], list[Sequence[RowIssue]]]:
+        """Records of the right width (``columns``: the batch transposed), each column checked at once.
+        A field no check can accept as it stands goes through its authoritative rule (``_recheck``),
+        as in ``_validate_slowly``.
+
+        Every check is one pass over a column in C (str methods, set and dict look-ups, pydantic-core
+        over a whole column); Python runs per value only for values that need their rule and, in the
+        dates, for the one parse each value needs.
+        """
         count = len(batch)
-        columns: list[tuple[str, ...]] = list(zip(*batch, strict=True))
-        position = self._position
-        blank = ("",) * count
-        failing: dict[str, set[int]] = {}
+        columns.append(("",) * count)  # position ``width``: the absent optional columns
+        column_of = self._column_of
+        failing: dict[str, list[int]] = {}
 
-        for field, index, check in self._text_checks:
-            if field in _JOINED_PATTERNS and _joined_column_ok(field, columns[index]):
-                continue
-            try:
-                check.validate_python(columns[index])
-            except ValidationError as error:
-                failing[field] = _row_numbers(error)
-        phones: tuple[str, ...] = columns[position["phone"]] if "phone" in position else blank
-        if not _PHONE_LENGTHS.issuperset(map(len, phones)):
-            failing.setdefault("phone", set()).update(
-                index for index, phone in enumerate(phones) if len(phone) not in _PHONE_LENGTHS
-            )
+        person_ids, household_ids = columns[column_of["person_id"]], columns[column_of["household_id"]]
+        for field, ids in (("person_id", person_ids), ("household_id", household_ids)):
+            joined = "".join(ids)
+            if not (joined.isdigit() and joined.isascii() and _ID_LENGTHS.issuperset(map(len, ids))):
+                failing[field] = _unchecked(_COLUMN_CHECK[field].validate_python(ids))
+        names = self._normalized("name", columns[column_of["name"]], failing)
+        kanas = self._normalized("name_kana", columns[column_of["name_kana"]], failing)
+        addresses = columns[column_of["address"]]
+        if not (all(addresses) and _text_column_ok(addresses, ADDRESS_MAX)):
+            checked = _COLUMN_CHECK["address"].validate_python(addresses)
+            if not all(checked):
+                failing["address"] = _unchecked(checked)
+        extras = columns[column_of["address_extra"]]
+        if not _text_column_ok(extras, ADDRESS_MAX) and (unchecked := _unchecked(
+            _COLUMN_CHECK["address_extra"].validate_python(extras)
+        )):  # fmt: skip
+            failing["address_extra"] = unchecked
+        phones = columns[column_of["phone"]]
+        if unstored := _unstored_phones(phones):
+            failing["phone"] = unstored
 
-        sex_texts = columns[position["sex"]]
+        birth_dates = iso_dates(columns[column_of["birth_date"]], self._earliest_birth, self._latest_birth)
+        if None in birth_dates:
+            failing["birth_date"] = _unchecked(birth_dates)
+        sex_texts = columns[column_of["sex"]]
         if not _SEX_TEXTS.issuperset(sex_texts):
-            failing["sex"] = {index for index, text in enumerate(sex_texts) if text not in _SEX_TEXTS}
-        relationships = columns[position["relationship"]]
+            failing["sex"] = [index for index, text in enumerate(sex_texts) if text not in _SEX_TEXTS]
+        relationships = columns[column_of["relationship"]]
         if not RELATIONSHIPS.issuperset(relationships):
-            failing["relationship"] = {index for index, text in enumerate(relationships) if text not in RELATIONSHIPS}
-        protected_texts = columns[position["protected"]] if "protected" in position else blank
-        if not _PROTECTED_TEXTS.issuperset(protected_texts):
-            failing["protected"] = {index for index, text in enumerate(protected_texts) if text not in _PROTECTED_TEXTS}
-
-        birth_dates = self._look_up(columns[position["birth_date"]], self._birth_dates, "birth_date", failing)
-        postal_codes: Iterable[Any] = (
-            self._look_up(columns[position["postal_code"]], self._postal_codes, "postal_code", failing)
-            if "postal_code" in position
-            else repeat(None)
-        )
-        care_needs: Iterable[Any] = (
-            self._look_up(columns[position["care_needs"]], self._care_needs, "care_needs", failing)
-            if "care_needs" in position
-            else repeat(())
-        )
-        text_columns: list[Any] = [
-            columns[position[name]] if name in position else blank
-            for name in ("person_id", "household_id", "name", "name_kana", "address", "address_extra")
-        ]
-        sexes: Any = map(_SEX_CODE.get, sex_texts)
-        protected: Any = map(_PROTECTED.get, protected_texts)
-
-        records: list[Any]
-        if self.kind == "full":
-            records = [
-                {
-                    "person_id": person_id, "household_id": household_id, "name": name, "name_kana": name_kana,
-                    "birth_date": birth_date, "sex": sex, "relationship": relationship, "postal_code": postal_code,
-                    "address": address, "address_extra": address_extra or None, "phone": phone or None,
-                    "care_needs": list(needs) if needs else [], "protected": is_protected,
-                    "change_type": None, "change_date": None,
-                }
-                for (person_id, household_id, name, name_kana, address, address_extra, birth_date, sex, relationship,
-                     postal_code, phone, needs, is_protected)
-                in zip(*text_columns, birth_dates, sexes, relationships, postal_codes, phones, care_needs, protected,
-                       strict=False)  # the absent optional columns repeat without end
-            ]  # fmt: skip
-        else:
-            change_texts = columns[position["change_type"]]
+            failing["relationship"] = [index for index, text in enumerate(relationships) if text not in RELATIONSHIPS]
+        postal_codes = self._look_up("postal_code", columns[column_of["postal_code"]], self._postal_memo, failing)
+        care_needs = self._look_up("care_needs", columns[column_of["care_needs"]], self._care_memo, failing)
+        protected_texts = columns[column_of["protected"]]
+        protected: Iterable[bool | None] = repeat(False)
+        if any(protected_texts):
+            if not _PROTECTED_TEXTS.issuperset(protected_texts):
+                failing["protected"] = [
+                    index for index, text in enumerate(protected_texts) if text not in _PROTECTED_TEXTS
+                ]
+            protected = map(_PROTECTED.get, protected_texts)
+        change_types: Iterable[ChangeType | None] = repeat(None)
+        change_dates: Iterable[str | None] = repeat(None)
+        if self.kind == "delta":
+            change_texts = columns[column_of["change_type"]]
             if not _CHANGE_TYPE_TEXTS.issuperset(change_texts):
-                failing["change_type"] = {
+                failing["change_type"] = [
                     index for index, text in enumerate(change_texts) if text not in _CHANGE_TYPE_TEXTS
-                }
-            change_types: Any = map(_CHANGE_TYPE.get, change_texts)
-            change_dates = self._look_up(columns[position["change_date"]], self._change_dates, "change_date", failing)
-            records = [
-                {
-                    "person_id": person_id, "household_id": household_id, "name": name, "name_kana": name_kana,
-                    "birth_date": birth_date, "sex": sex, "relationship": relationship, "postal_code": postal_code,
-                    "address": address, "address_extra": address_extra or None, "phone": phone or None,
-                    "care_needs": list(needs) if needs else [], "protected": is_protected,
-                    "change_type": change_type, "change_date": change_date,
-                }
-                for (person_id, household_id, name, name_kana, address, address_extra, birth_date, sex, relationship,
-                     postal_code, phone, needs, is_protected, change_type, change_date)
-                in zip(*text_columns, birth_dates, sexes, relationships, postal_codes, phones, care_needs, protected,
-                       change_types, change_dates, strict=False)
-            ]  # fmt: skip
+                ]
+            change_types = map(_CHANGE_TYPE.get, change_texts)
+            change_dates = iso_dates(columns[column_of["change_date"]], "0000", "9999")
+            if None in change_dates:
+                failing["change_date"] = _unchecked(change_dates)
 
-        issues: list[list[RowIssue]] = [[] for _ in repeat(None, count)]
+        # One tuple per record, in RECORD_FIELDS order.
+        rows: list[Any] = list(zip(
+            person_ids, household_ids, names, kanas, birth_dates,
+            map(_SEX_CODE.get, sex_texts), relationships, postal_codes, addresses,
+            extras, phones, care_needs, protected, change_types, change_dates,
+            strict=False,  # protected, change_types and change_dates may repeat without end
+        ))  # fmt: skip
+        issues: list[Sequence[RowIssue]] = [()] * count
         if failing:
             # The failing fields of each row, in column order (the order _validate_slowly reports in).
             fields_of: dict[int, list[str]] = {}
@@ -626,113 +716,98 @@ class RowValidator:
                 for index in failing.get(name, ()):
                     fields_of.setdefault(index, []).append(name)
             for index, fields in fields_of.items():
-                records[index], issues[index] = self._recheck(lines[index], batch[index], records[index], fields)
-        return records, issues
+                rows[index], issues[index] = self._recheck(lines[index], batch[index], rows[index], fields)
+        return rows, issues
+
+    def _normalized(self, field: str, texts: tuple[str, ...], failing: dict[str, list[int]]) -> list[str | None]:
+        """The stored 氏名 or 氏名カナ of each raw value: checked as stored, the column in one call;
+        the others normalised by the rule (a half-width space; half-width kana or hiragana) through a
+        memo, as they repeat. The rows of values the rule must see (refused, empty, or with 外字) are
+        added to ``failing``."""
+        values: list[str | None] = _COLUMN_CHECK[field].validate_python(texts)
+        if all(values):
+            return values
+        memo, fill = self._normalized_memos[field]
+        if len(memo) > _CACHE_LIMIT:
+            memo.clear()
+        rejected: list[int] = []
+        for index in _unchecked(values):
+            text = texts[index]
+            value = memo[text] if text in memo else memo.setdefault(text, fill(text))
+            if value is None:
+                rejected.append(index)
+            values[index] = value
+        if rejected:
+            failing[field] = rejected
+        return values
 
     def _recheck(
-        self, line: int, row: list[str], record: dict[str, Any], fields: list[str]
-    ) -> tuple[ResidentRecord | None, list[RowIssue]]:
-        """``_validate_slowly`` for a row whose other fields the batch checks accepted as they stand
-        (so their rules would return them unchanged and report nothing): only ``fields`` are run."""
+        self, line: int, fields: list[str], row: ResidentRow, names: list[str]
+    ) -> tuple[ResidentRow | None, list[RowIssue]]:
+        """``_validate_slowly`` for a record whose other fields the batch checks accepted (so their
+        rules would give what the row holds and report nothing): only the fields ``names`` are run."""
         issues: list[RowIssue] = []
-        for field in fields:
-            value = row[self._position[field]].strip()
+        values: list[object] = list(row)
+        for name in names:
+            value = fields[self._position[name]].strip()
             stored: object = None
             if not value:
-                if field in self._required:
-                    issues.append(RowIssue(line, field, "ROW_REQUIRED"))
+                if name in self._required:
+                    issues.append(RowIssue(line, name, "ROW_REQUIRED"))
             else:
                 try:
-                    stored = self._rules[field](value)
+                    stored = self._rules[name](value)
                 except _Rejected as rejection:
-                    issues.append(RowIssue(line, field, rejection.code))
+                    issues.append(RowIssue(line, name, rejection.code))
                     continue
-                if field in _GAIJI_FIELDS and has_private_use(value):
-                    issues.append(RowIssue(line, field, "WARN_GAIJI"))
-            if field == "care_needs":
-                stored = list(stored) if isinstance(stored, tuple) else []
-            elif field == "protected":
+                if name in _GAIJI_FIELDS and has_private_use(value):
+                    issues.append(RowIssue(line, name, "WARN_GAIJI"))
+            if name == "care_needs":
+                stored = stored or ()
+            elif name == "protected":
                 stored = bool(stored)
-            record[field] = stored
+            elif name in _OPTIONAL_TEXT:
+                stored = stored or ""
+            values[_ROW_INDEX[name]] = stored
         if any(issue.code.startswith("ROW_") for issue in issues):
             return None, issues
-        return record, issues  # type: ignore[return-value]  # each rule returns its field's stored type
+        return tuple(values), issues  # type: ignore[return-value]  # each rule returns its field's stored type
 
     def _look_up(
-        self, column: tuple[str, ...], cache: dict[str, Any], field: str, failing: dict[str, set[int]]
+        self, field: str, column: tuple[str, ...], memo: dict[str, Any], failing: dict[str, list[int]]
     ) -> list[Any]:
-        """The cached stored value of each raw value (None where it needs its rule: those rows are
-        added to ``failing[field]``); only values new to the file are computed."""
-        not_fast = self._not_fast[field]
-        distinct = set(column)
-        missing = distinct.difference(cache)
-        if missing:
-            missing.difference_update(not_fast)
-        if missing:
-            if len(cache) + len(missing) > _CACHE_LIMIT:
-                self._reset_cache(field, cache)
-                missing = distinct.difference(cache)
-                missing.difference_update(not_fast)
-            if len(not_fast) > _CACHE_LIMIT:
-                not_fast.clear()
-            if field == "birth_date":  # the one look-up with mostly new values: no call per value
-                earliest, latest = self._earliest_birth, self._latest_birth
-                for text in missing:
-                    try:
-                        iso = parse_date_iso(text)
-                    except ValueError:
-                        not_fast.add(text)
-                        continue
-                    if earliest <= iso <= latest:
-                        cache[text] = iso
-                    else:
-                        not_fast.add(text)
+        """The stored value of each raw value through the field's memo, where None marks a value its
+        rule must see: those rows are added to ``failing[field]``. Only values new to the memo are
+        computed; a memo past ``_CACHE_LIMIT`` entries starts over."""
+        values = list(map(memo.get, column))
+        if None not in values:
+            return values
+        if len(memo) > _CACHE_LIMIT:
+            memo.clear()
+            memo[""] = "" if field == "postal_code" else ()
+        fill = self._memo_postal_code if field == "postal_code" else _memo_care_needs
+        rejected: list[int] = []
+        for index in _unchecked(values):
+            text = column[index]
+            if text in memo:
+                value = memo[text]
             else:
-                fill = self._fast_value[field]
-                for text in missing:
-                    value = fill(self, text)
-                    if value is None:
-                        not_fast.add(text)
-                    else:
-                        cache[text] = value
-        if not_fast and not distinct.isdisjoint(not_fast):
-            failing[field] = {index for index, text in enumerate(column) if text in not_fast}
-        return list(map(cache.get, column))
+                value = memo[text] = fill(text)
+            if value is None:
+                rejected.append(index)
+            else:
+                values[index] = value
+        if rejected:
+            failing[field] = rejected
+        return values
 
-    @staticmethod
-    def _reset_cache(field: str, cache: dict[str, Any]) -> None:
-        cache.clear()
-        if field == "postal_code":
-            cache[""] = None
-        elif field == "care_needs":
-            cache[""] = ()
-
-    # Each returns the stored value when the raw value is accepted as it stands, else None.
-    def _fast_change_date(self, text: str) -> str | None:
-        try:
-            return parse_date_iso(text)
-        except ValueError:
-            return None
-
-    def _fast_postal_code(self, text: str) -> str | None:
+    def _memo_postal_code(self, text: str) -> str | None:
         if len(text) not in (7, 8) or not text.isascii():
             return None
         try:
             return self._postal_rule(text)
         except _Rejected:
             return None
-
-    def _fast_care_needs(self, text: str) -> tuple[str, ...] | None:
-        try:
-            return _care_needs_rule(text)
-        except _Rejected:
-            return None
-
-    _fast_value: Final[dict[str, Callable[[RowValidator, str], object]]] = {
-        "change_date": _fast_change_date,
-        "postal_code": _fast_postal_code,
-        "care_needs": _fast_care_needs,
-    }
 
     # -- fast-path cache fillers: return "" when the value needs the slow path --------------------
     def _cache_birth_date(self, text: str) -> str:
