@@ -1,7 +1,9 @@
 """The audit trail: every change and every disclosure, with who, when and why.
 
-Events are appended to the audit table under the municipality's code; details never hold personal
-values, only identifiers and counts.
+Events are appended to the audit table under the municipality's code. Details hold identifiers and
+counts; a ledger change also records the before and after of the fields it changed, because the
+ledger's audit must say what changed (the table is KMS-encrypted, readable by no handler that does not
+write it, and My Number is only ever recorded as "set"). Logs never carry any of these values.
 """
 
 from __future__ import annotations
