@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -190,3 +190,57 @@ def audit_remote(access: Access, audit: AuditLog, *, action: str, target: str, d
         audit.record(access.municipality_code, actor=access.actor, action=f"remote.{action}", target=target,
                      reason=f"remote support by {access.acting_for} under grant {access.grant_id}",
                      details={**details, "acting_for": access.acting_for, "grant_id": access.grant_id})
+
+
+# --- Grant routes' helpers ------------------------------------------------------------------------
+
+class GrantView(Grant):
+    live_now: bool = Field(description="valid now and not revoked")
+
+
+class GrantList(BaseModel):
+    grants: list[GrantView]
+
+
+class RevokeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=200)
+
+
+class DisasterLookup(Protocol):
+    def disaster(self, code: str, disaster_id: str) -> object | None: ...
+
+
+def _views(grants: list[Grant], at: datetime) -> GrantList:
+    ordered = sorted(grants, key=lambda g: (g.created_at, g.grant_id))
+    return GrantList(grants=[GrantView(**g.model_dump(), live_now=g.live(at)) for g in ordered])
+
+
+def grant_for_disaster(grantor_code: str, disaster_id: str, request: GrantRequest, *, actor: str,
+                       disasters: DisasterLookup, grants: GrantRepository, audit: AuditLog,
+                       clock: Clock = utc_now) -> Grant:
+    """``create_grant`` for a disaster the grantor has (another municipality's disaster id is unknown here)."""
+    if disasters.disaster(grantor_code, disaster_id) is None:
+        raise DomainError("LEDGER_DISASTER_NOT_FOUND")
+    return create_grant(grantor_code, disaster_id, request, actor=actor, grants=grants, audit=audit, clock=clock)
+
+
+def revoke_disaster_grant(grantor_code: str, disaster_id: str, grant_id: str, *, actor: str, reason: str,
+                          grants: GrantRepository, audit: AuditLog, clock: Clock = utc_now) -> Grant:
+    """``revoke_grant`` of a grant given for this disaster (LEDGER_GRANT_NOT_FOUND for any other)."""
+    grant = grants.get(grantor_code, grant_id)
+    if grant is None or grant.disaster_id != disaster_id:
+        raise DomainError("LEDGER_GRANT_NOT_FOUND")
+    return revoke_grant(grantor_code, grant_id, actor=actor, reason=reason, grants=grants, audit=audit, clock=clock)
+
+
+def grants_given(grantor_code: str, disaster_id: str, *, grants: GrantRepository,
+                 clock: Clock = utc_now) -> GrantList:
+    """The grants a municipality gave for one of its disasters, live ones flagged."""
+    return _views([g for g in grants.given_by(grantor_code) if g.disaster_id == disaster_id], clock())
+
+
+def grants_held(grantee_code: str, *, grants: GrantRepository, clock: Clock = utc_now) -> GrantList:
+    """The grants a municipality holds from others, live ones flagged."""
+    return _views(grants.held_by(grantee_code), clock())
