@@ -1,0 +1,1 @@
+"""Certificate generation: SQS consumer that numbers, renders, signs and stores certificates."""

@@ -1,0 +1,1 @@
+"""The public certificate verification API (no authorizer, no personal data)."""
