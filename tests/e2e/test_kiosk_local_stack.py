@@ -1,0 +1,146 @@
+"""Kiosk issuance end to end over HTTP: residents uploaded, a disaster's ledger built and surveyed through
+the staff API, then a kiosk signs in a resident with a simulated My Number card and lists what may be
+printed. The local gateway runs the kiosk authorizer on every kiosk request, as API Gateway does."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from victim_support.kiosk.jpki_sim import SimulatedCA, SimulatedCard
+from victim_support.kiosk.signing import sign_request
+
+from infra.local.kiosk_cards import install_trust, link_cards
+from infra.local.kiosk_client import SESSIONS, KioskApiError, KioskClient
+from infra.local.provision import local_clients
+from infra.local.staff_client import StaffApiClient
+
+pytestmark = pytest.mark.e2e
+MASHIKI = "434434"
+KIOSK = "familymart-mashiki-0001"
+REGISTRATION = {"population": 33_000, "pattern": "B", "uses_bcl_issuance_server": True, "start_month": "2026-04",
+                "kiosk_issuance": True}
+RESIDENTS = """person_id,household_id,name,name_kana,birth_date,sex,relationship,address,protected
+1001,1,益城 太郎,マシキ タロウ,1970-03-12,1,世帯主,熊本県上益城郡益城町大字木山1番地,
+1002,1,益城 花子,マシキ ハナコ,1972-05-01,2,妻,熊本県上益城郡益城町大字木山1番地,
+2001,2,木山 一郎,キヤマ イチロウ,1950-01-20,1,世帯主,熊本県上益城郡益城町大字木山2番地,
+3001,3,宮園 美咲,ミヤゾノ ミサキ,1985-07-07,2,世帯主,熊本県上益城郡益城町宮園5-6,1
+"""
+
+
+@dataclass
+class Setup:
+    stack: Any
+    kiosk: KioskClient
+    cards: dict[str, SimulatedCard]
+
+
+def _wait_open(staff: StaffApiClient, disaster_id: str) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if staff._call("GET", f"/disasters/{disaster_id}")["status"] == "open":
+            return
+        time.sleep(0.2)
+    raise TimeoutError("the ledger was not built")
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
+    from infra.local.stack import LocalStack
+
+    with LocalStack() as stack:
+        operator = StaffApiClient(stack.api_url, stack.issue_token(None, groups=("operators",)))
+        operator.register_municipality(MASHIKI, REGISTRATION)
+        # All day, every day: this module may run at any hour; the hours have their own tests.
+        operator._call("PUT", f"/municipalities/{MASHIKI}/kiosk-service",
+                       {"opens": "00:00", "closes": "24:00", "closed_periods": []})
+        registered = operator._call("PUT", f"/kiosks/{KIOSK}", {"operator": "FamilyMart", "store_name": "益城木山店",
+                                                                 "location_code": MASHIKI})
+        staff = StaffApiClient(stack.api_url, stack.issue_token(MASHIKI))
+
+        residents = tmp_path_factory.mktemp("kiosk") / "住民.csv"
+        residents.write_text(RESIDENTS, encoding="utf-8")
+        ticket = staff.request_upload(residents, "full")
+        staff.put_file(ticket, residents)
+        assert staff.wait(ticket["upload_id"])["rows_stored"] == 4
+        disaster = staff._call("POST", "/disasters", {"name": "令和8年益城町地震", "occurred_on": "2026-04-14",
+                                                      "cause": "地震", "affected_areas": ["益城町全域"],
+                                                      "relief_act_applies": True})
+        _wait_open(staff, disaster["disaster_id"])
+        staff._call("POST", f"/disasters/{disaster['disaster_id']}/commands", {
+            "type": "record_survey", "command_id": "kiosk-e2e-survey-1", "household_id": "1", "round": "1次調査",
+            "surveyor": "益城町 被害認定班A", "surveyed_on": "2026-04-20",
+            "dwelling_address": "熊本県上益城郡益城町大字木山1番地", "completed": True, "damage_level": "全壊"})
+        stack.wait_idle(60)
+
+        ca = SimulatedCA.create()
+        cards = {person: ca.issue_card() for person in ("1001", "2001", "3001")}
+        clients = local_clients(stack.endpoint_url)
+        install_trust(clients, stack.resources.buckets["jpki"], ca)
+        link_cards(clients, stack.resources.tables["card_links"], MASHIKI, cards)
+        yield Setup(stack, KioskClient(stack.api_url, KIOSK, registered["secret"]), cards)
+
+
+def _code(error: pytest.ExceptionInfo[KioskApiError]) -> tuple[int, str | None]:
+    return error.value.status, error.value.code
+
+
+def test_a_resident_signs_in_at_the_kiosk_and_sees_the_certificates_with_prices(setup: Setup) -> None:
+    session = setup.kiosk.open_session(MASHIKI)
+    authenticated = setup.kiosk.authenticate(session, setup.cards["1001"])
+    assert authenticated["status"] == "authenticated"
+    listed = setup.kiosk.certificates(session["session_id"])
+    assert [(c["kind"], c["price_per_copy_yen"]) for c in listed["certificates"]] == [("risai", 10), ("higai", 10)]
+
+
+def test_an_unsurveyed_household_gets_the_higai_certificate_only(setup: Setup) -> None:
+    session_id = setup.kiosk.sign_in(MASHIKI, setup.cards["2001"])
+    assert [c["kind"] for c in setup.kiosk.certificates(session_id)["certificates"]] == ["higai"]
+
+
+def test_a_protected_resident_gets_the_neutral_refusal(setup: Setup) -> None:
+    session = setup.kiosk.open_session(MASHIKI)
+    with pytest.raises(KioskApiError) as refused:
+        setup.kiosk.authenticate(session, setup.cards["3001"])
+    assert _code(refused) == (403, "KIOSK_NOT_AVAILABLE")
+
+
+def test_the_gateway_refuses_unsigned_replayed_altered_stale_and_unknown_requests(setup: Setup) -> None:
+    kiosk, url = setup.kiosk, setup.kiosk.base_url + SESSIONS
+    unsigned = kiosk.http.post(url, json={"municipality_code": MASHIKI}, timeout=10)
+    assert (unsigned.status_code, unsigned.json()["code"]) == (401, "UNAUTHORIZED")
+
+    body = b'{"municipality_code":"434434"}'
+    headers = {**sign_request(KIOSK, kiosk.secret, "POST", SESSIONS, body), "Content-Type": "application/json"}
+    assert kiosk.http.post(url, data=body, headers=headers, timeout=10).status_code == 201
+    replay = kiosk.http.post(url, data=body, headers=headers, timeout=10)
+    assert (replay.status_code, replay.json()["code"]) == (403, "KIOSK_REPLAY")
+
+    altered = kiosk.send("POST", SESSIONS, {"municipality_code": MASHIKI}, tamper=b'{"municipality_code":"131016"}')
+    assert (altered.status_code, altered.json()["code"]) == (403, "KIOSK_SIGNATURE_INVALID")
+
+    stale = kiosk.send("POST", SESSIONS, {"municipality_code": MASHIKI},
+                       headers={"X-Kiosk-Timestamp": str(int(time.time()) - 600)})
+    assert (stale.status_code, stale.json()["code"]) == (403, "KIOSK_REQUEST_EXPIRED")
+
+    stranger = KioskClient(kiosk.base_url, "unknown-kiosk-9999", kiosk.secret)
+    with pytest.raises(KioskApiError) as refused:
+        stranger.open_session(MASHIKI)
+    assert _code(refused) == (403, "KIOSK_UNKNOWN")
+
+
+def test_a_disabled_kiosk_is_refused_over_http(setup: Setup, tmp_path: Path) -> None:
+    operator = StaffApiClient(setup.stack.api_url, setup.stack.issue_token(None, groups=("operators",)))
+    second = operator._call("PUT", "/kiosks/familymart-mashiki-0002", {
+        "operator": "FamilyMart", "store_name": "益城宮園店", "location_code": MASHIKI})
+    kiosk = KioskClient(setup.stack.api_url, "familymart-mashiki-0002", second["secret"])
+    assert kiosk.open_session(MASHIKI)["session_id"]
+    operator._call("PUT", "/kiosks/familymart-mashiki-0002", {
+        "operator": "FamilyMart", "store_name": "益城宮園店", "location_code": MASHIKI, "enabled": False})
+    with pytest.raises(KioskApiError) as refused:
+        kiosk.open_session(MASHIKI)
+    assert _code(refused) == (403, "KIOSK_DISABLED")
