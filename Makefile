@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv test lint typecheck demo serve synth deploy cfn-lint bench-intake openapi clean
+.PHONY: venv test lint typecheck demo serve synth deploy cfn-lint bench-intake bench-ledger bench-certificates openapi clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,12 @@ openapi: $(STAMP)
 
 bench-intake: $(STAMP)
 	$(BIN)/python -m tests.bench.intake
+
+bench-ledger: $(STAMP)
+	$(BIN)/python -m tests.bench.ledger
+
+bench-certificates: $(STAMP)
+	$(BIN)/python -m tests.bench.certificates_bench
 
 clean:
 	rm -rf cdk.out build .mypy_cache .ruff_cache .pytest_cache

@@ -104,6 +104,33 @@ class Grant:
 
 
 @dataclass(frozen=True)
+class KeyFamily:
+    """KMS keys created at run time (e.g. one signing key per municipality), not by the deployment.
+
+    No deployment can name their ARNs, so IAM reaches them by a tag every key of the family carries
+    (``tag_key=tag_value``): the CDK stack writes policy statements conditioned on
+    ``aws:ResourceTag`` (use) and ``aws:RequestTag`` (creation). The local target creates nothing
+    for a family (the keys appear when the application creates them).
+    """
+
+    name: str
+    description: str
+    tag_key: str
+    tag_value: str
+    usage: Literal["SIGN_VERIFY"] = "SIGN_VERIFY"
+    key_spec: str = "ECC_NIST_P256"
+
+
+@dataclass(frozen=True)
+class KeyFamilyGrant:
+    """``sign``: kms:Sign and kms:GetPublicKey on the family's keys; ``create``: also kms:CreateKey
+    of a key with the family's spec, usage and tag (and kms:TagResource with that tag)."""
+
+    family: str
+    access: Literal["sign", "create"]
+
+
+@dataclass(frozen=True)
 class Function:
     name: str
     handler: str
@@ -114,6 +141,7 @@ class Function:
     schedules: tuple[Schedule, ...] = ()
     grants: tuple[Grant, ...] = ()
     reserved_concurrency: int | None = None
+    key_families: tuple[KeyFamilyGrant, ...] = ()
 
     @property
     def module(self) -> str:
@@ -129,7 +157,25 @@ class Route:
     method: Literal["GET", "POST", "PUT", "DELETE"]
     path: str
     function: str
-    authorizer: Literal["staff", "operator"] = "staff"
+    # "none": a public route (no token; the handler must reveal nothing without its own proof).
+    authorizer: Literal["staff", "operator", "none", "kiosk"] = "staff"
+
+
+@dataclass(frozen=True)
+class RequestAuthorizer:
+    """A Lambda REQUEST authorizer (``function``) for the routes whose ``authorizer`` is ``name``.
+
+    Those routes form their own REST API on AWS (with mutual TLS on its custom domain when
+    ``truststore_bucket`` is set and the domain is configured); the local gateway invokes the same
+    function with the same event before the route's handler. A request lacking any of
+    ``identity_headers`` is refused with 401 without invoking it, as API Gateway does.
+    """
+
+    name: str
+    function: str
+    description: str
+    identity_headers: tuple[str, ...]
+    truststore_bucket: str | None = None
 
 
 @dataclass(frozen=True)
@@ -140,6 +186,8 @@ class Topology:
     buckets: tuple[Bucket, ...]
     functions: tuple[Function, ...]
     routes: tuple[Route, ...] = field(default=())
+    key_families: tuple[KeyFamily, ...] = field(default=())
+    authorizers: tuple[RequestAuthorizer, ...] = field(default=())
 
     def function(self, name: str) -> Function:
         return next(f for f in self.functions if f.name == name)
@@ -152,6 +200,10 @@ class Topology:
 
     def bucket(self, name: str) -> Bucket:
         return next(b for b in self.buckets if b.name == name)
+
+    def request_authorizer(self, name: str) -> RequestAuthorizer | None:
+        """The Lambda REQUEST authorizer a route's ``authorizer`` names, if it is one."""
+        return next((a for a in self.authorizers if a.name == name), None)
 
     def env_for(self, function: Function) -> dict[str, str]:
         """Logical names of the resources a function may touch, keyed by environment variable.
@@ -180,6 +232,26 @@ class Topology:
             f"route {r.method} {r.path}: unknown function {r.function!r}"
             for r in self.routes
             if r.function not in {f.name for f in self.functions}
+        ]
+        problems += [
+            f"function {f.name}: unknown key family {g.family!r}"
+            for f in self.functions for g in f.key_families
+            if g.family not in {k.name for k in self.key_families}
+        ]
+        problems += [
+            f"route {r.method} {r.path}: unknown authorizer {r.authorizer!r}"
+            for r in self.routes
+            if r.authorizer not in ("staff", "operator", "none") and self.request_authorizer(r.authorizer) is None
+        ]
+        problems += [
+            f"authorizer {a.name}: unknown function {a.function!r}"
+            for a in self.authorizers
+            if a.function not in {f.name for f in self.functions}
+        ]
+        problems += [
+            f"authorizer {a.name}: unknown bucket {a.truststore_bucket!r}"
+            for a in self.authorizers
+            if a.truststore_bucket is not None and a.truststore_bucket not in names["bucket"]
         ]
         if problems:
             raise ValueError("topology is inconsistent: " + "; ".join(problems))
@@ -213,6 +285,18 @@ TOPOLOGY = Topology(
         Table("ledger", "Victim ledgers (被災者台帳) per disaster: disasters, households, persons, surveys, "
               "support, consents and disclosures, search keys (pk = code, or code#disaster)"),
         Table("issuances", "Every certificate issued: channel, copies, fees and document hash (pk = code)"),
+        Table("certificates", "Certificates (罹災証明書・被災証明書): number counters per fiscal year, "
+              "certificates and their issues, requests, seals and the signing profile (pk = code)"),
+        Table("kiosks", "Kiosk registry (pk = KIOSK#<kiosk id>: operator, store, location, enabled, HMAC secret "
+              "encrypted with the data key) and each municipality's kiosk service hours (pk = code)"),
+        Table("kiosk_nonces", "Kiosk request nonces, kept through the signature window so a replay is refused "
+              "(pk = <kiosk id>#<nonce>)", partition_key="pk", sort_key=None, ttl_attribute="expires_at",
+              point_in_time_recovery=False),
+        Table("kiosk_sessions", "Kiosk sessions (pk = code, sk = SESSION#<id>): the kiosk, the single-use nonce and "
+              "the authenticated resident; idle for 3 minutes they expire", ttl_attribute="ttl",
+              point_in_time_recovery=False),
+        Table("card_links", "Resident card linkage: JPKI user-certificate serial → person id "
+              "(pk = code, sk = CARD#<issuer id>#<serial>)"),
         Table("idempotency", "Powertools idempotency records", partition_key="id", sort_key=None,
               ttl_attribute="expiration", point_in_time_recovery=False),
     ),
@@ -227,6 +311,8 @@ TOPOLOGY = Topology(
               visibility_timeout_s=120),
         Queue("ledger_build", "Disasters whose ledger is to be built from the current resident generation",
               visibility_timeout_s=900),
+        Queue("certificate_requests", "Certificate requests (new issues and re-issues) to render, sign and store",
+              visibility_timeout_s=180),
     ),
     buckets=(
         Bucket("uploads", "Resident files uploaded through presigned URLs, under <code>/uploads/",
@@ -234,6 +320,14 @@ TOPOLOGY = Topology(
         Bucket("reports", "Error reports of uploads, under <code>/reports/", expire_days=90),
         Bucket("billing", "Billing statements (CSV and PDF) under <code>/billing/<period>/, run summaries "
                "under operator/billing/"),
+        Bucket("certificates", "Issued certificates (signed PDF) under <code>/certificates/<FY>/<number>-<nn>.pdf; "
+               "never expire: they are the municipality's record"),
+        Bucket("jpki", "JPKI 利用者証明用 CA certificates (ca/<name>.pem) and their CRLs (crl/<name>.crl) that "
+               "resident cards are checked against at kiosks"),
+        Bucket("kiosk_truststore", "CA certificates of kiosk client certificates (truststore.pem): the kiosk API's "
+               "mutual TLS trust store, read by API Gateway"),
+        Bucket("seals", "Official seal images (公印) under <code>/seals/<seal_id>.png, uploaded through presigned "
+               "PUTs; a registered seal is identified by its SHA-256", cors_put=True),
     ),
     functions=(
         Function(
@@ -244,9 +338,16 @@ TOPOLOGY = Topology(
                 Grant("queue", "ledger_commands", "write"),
                 Grant("queue", "ledger_build", "write"),
                 Grant("bucket", "uploads", "write"),
-                Grant("bucket", "reports", "read"),
+                Grant("bucket", "reports", "read_write"),
                 Grant("key", "data", "read_write"),
+                Grant("table", "certificates", "read_write"),
+                Grant("queue", "certificate_requests", "write"),
+                Grant("bucket", "seals", "read_write"),  # presigned PUT of seal images, then their check
+                Grant("bucket", "certificates", "read"),  # presigned GET of issued certificates
+                Grant("table", "kiosks", "read_write"),
             ),
+            # Each municipality's signing key is created by the operator route and self-certified.
+            key_families=(KeyFamilyGrant("certificate_signing", "create"),),
         ),
         Function(
             "upload_intake", "functions.upload_intake.handler.lambda_handler",
@@ -313,6 +414,57 @@ TOPOLOGY = Topology(
             ),
         ),
         Function(
+            "certificate_generation", "functions.certificate_generation.handler.lambda_handler",
+            "Renders, signs (KMS) and stores certificates, numbering them gaplessly, and records each issuance",
+            memory_mb=1024, timeout_s=120,
+            triggers=(QueueTrigger("certificate_requests", batch_size=5),),
+            grants=(
+                *_rw("table", "certificates", "ledger", "idempotency"),
+                Grant("table", "tenants", "read"),
+                Grant("table", "issuances", "write"),
+                Grant("table", "audit", "write"),
+                Grant("bucket", "seals", "read"),
+                Grant("bucket", "certificates", "write"),
+                Grant("key", "data", "read_write"),
+            ),
+            key_families=(KeyFamilyGrant("certificate_signing", "sign"),),
+        ),
+        Function(
+            "kiosk_issuance", "functions.kiosk_issuance.handler.lambda_handler",
+            "REST API for convenience-store kiosks: sessions, resident card authentication, what may be printed",
+            memory_mb=1024, timeout_s=29,
+            grants=(
+                Grant("table", "tenants", "read"),
+                Grant("table", "residents", "read"),
+                Grant("table", "ledger", "read"),
+                Grant("table", "kiosks", "read"),
+                Grant("table", "card_links", "read"),
+                *_rw("table", "kiosk_sessions", "audit"),
+                Grant("bucket", "jpki", "read"),
+                Grant("key", "data", "read_write"),
+            ),
+        ),
+        Function(
+            "kiosk_authorizer", "functions.kiosk_issuance.authorizer.lambda_handler",
+            "Lambda REQUEST authorizer of the kiosk API: registration, HMAC request signature, timestamp, nonce",
+            memory_mb=512, timeout_s=10,
+            grants=(
+                Grant("table", "kiosks", "read"),
+                Grant("table", "kiosk_nonces", "read_write"),
+                Grant("key", "data", "read_write"),  # decrypts the kiosk's HMAC secret
+            ),
+        ),
+        Function(
+            "verify_api", "functions.verify_api.handler.lambda_handler",
+            "Public verification of certificates (no personal data): code check and uploaded-document check",
+            memory_mb=512, timeout_s=30,
+            grants=(
+                Grant("table", "certificates", "read"),
+                Grant("table", "tenants", "read"),
+                Grant("key", "data", "read"),  # decrypts the verification secret
+            ),
+        ),
+        Function(
             "billing", "functions.billing.handler.lambda_handler",
             "Monthly and fiscal-year statements per municipality, and the next-year settlement",
             memory_mb=1024, timeout_s=900, reserved_concurrency=1,
@@ -341,6 +493,53 @@ TOPOLOGY = Topology(
         Route("GET", "/onboarding", "staff_api"),
         Route("PUT", "/onboarding/applications/{code}/steps/{key}", "staff_api"),
         Route("PUT", "/onboarding/applications/{code}/milestones/{key}", "staff_api"),
+        Route("POST", "/disasters", "staff_api"),
+        Route("GET", "/disasters", "staff_api"),
+        Route("GET", "/disasters/{disaster_id}", "staff_api"),
+        Route("POST", "/disasters/{disaster_id}/close", "staff_api"),
+        Route("POST", "/disasters/{disaster_id}/commands", "staff_api"),
+        Route("GET", "/disasters/{disaster_id}/persons", "staff_api"),
+        Route("GET", "/disasters/{disaster_id}/households/{household_id}", "staff_api"),
+        Route("GET", "/disasters/{disaster_id}/summary", "staff_api"),
+        Route("GET", "/disasters/{disaster_id}/export", "staff_api"),
+        Route("POST", "/applications", "staff_api"),
+        Route("GET", "/applications", "staff_api"),
+        Route("GET", "/applications/{application_id}", "staff_api"),
+        Route("POST", "/applications/{application_id}/match", "staff_api"),
+        Route("POST", "/applications/{application_id}/status", "staff_api"),
+        Route("POST", "/disasters/{disaster_id}/grants", "staff_api"),
+        Route("GET", "/disasters/{disaster_id}/grants", "staff_api"),
+        Route("POST", "/disasters/{disaster_id}/grants/{grant_id}/revoke", "staff_api"),
+        Route("GET", "/grants", "staff_api"),
+        Route("POST", "/municipalities/{code}/signing-key", "staff_api", authorizer="operator"),
+        Route("POST", "/seals", "staff_api"),
+        Route("GET", "/seals", "staff_api"),
+        Route("POST", "/seals/{seal_id}/confirm", "staff_api"),
+        Route("POST", "/disasters/{disaster_id}/certificates", "staff_api"),
+        Route("GET", "/certificates/requests/{request_id}", "staff_api"),
+        Route("GET", "/certificates/{number}", "staff_api"),
+        Route("POST", "/certificates/{number}/reissue", "staff_api"),
+        Route("POST", "/certificates/{number}/revoke", "staff_api"),
+        Route("GET", "/verify/{number}", "verify_api", authorizer="none"),
+        Route("POST", "/verify/{number}/document", "verify_api", authorizer="none"),
+        Route("PUT", "/kiosks/{kiosk_id}", "staff_api", authorizer="operator"),
+        Route("GET", "/kiosks", "staff_api", authorizer="operator"),
+        Route("PUT", "/municipalities/{code}/kiosk-service", "staff_api", authorizer="operator"),
+        Route("GET", "/municipalities/{code}/kiosk-service", "staff_api", authorizer="operator"),
+        Route("POST", "/kiosk/v1/sessions", "kiosk_issuance", authorizer="kiosk"),
+        Route("POST", "/kiosk/v1/sessions/{session_id}/authenticate", "kiosk_issuance", authorizer="kiosk"),
+        Route("GET", "/kiosk/v1/sessions/{session_id}/certificates", "kiosk_issuance", authorizer="kiosk"),
+    ),
+    key_families=(
+        KeyFamily("certificate_signing", "One ECC_NIST_P256 signing key per municipality for its certificates",
+                  tag_key="purpose", tag_value="certificate-signing"),
+    ),
+    authorizers=(
+        RequestAuthorizer("kiosk", "kiosk_authorizer",
+                          "Kiosks: a registered, enabled kiosk's HMAC signature over each request",
+                          identity_headers=("X-Kiosk-Id", "X-Kiosk-Timestamp", "X-Kiosk-Nonce", "X-Kiosk-Signature",
+                                            "X-Kiosk-Content-SHA256"),
+                          truststore_bucket="kiosk_truststore"),
     ),
 )
 

@@ -23,12 +23,24 @@ from victim_support.tenants.models import Municipality, MunicipalityRegistration
 from victim_support.tenants.service import register_municipality
 
 from functions.staff_api.access import operator, staff_municipality
+from functions.staff_api.applications_routes import router as applications_router
+from functions.staff_api.certificate_routes import router as certificate_router
 from functions.staff_api.fees_routes import router as fees_router
+from functions.staff_api.grant_routes import router as grant_router
+from functions.staff_api.kiosk_admin_routes import router as kiosk_admin_router
+from functions.staff_api.ledger_query_routes import router as ledger_query_router
+from functions.staff_api.ledger_routes import router as ledger_router
 from functions.staff_api.onboarding_routes import router as onboarding_router
 
 app = APIGatewayRestResolver(enable_validation=True)
 app.include_router(onboarding_router)
 app.include_router(fees_router)
+app.include_router(ledger_router)
+app.include_router(ledger_query_router)
+app.include_router(applications_router)
+app.include_router(grant_router)
+app.include_router(certificate_router)
+app.include_router(kiosk_admin_router)
 
 CodePath = Annotated[str, Path(pattern=r"^\d{6}$", description="全国地方公共団体コード (6 digits)")]
 

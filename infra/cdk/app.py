@@ -4,7 +4,9 @@ No Docker and no npm CLI: assets are prepared by ``infra.cdk.bundling`` and the 
 in-process. Deployment settings come from CDK context (``-c`` with the CLI, or ``cdk.context.json``):
 ``account``/``region`` (default: environment-agnostic account, ``ap-northeast-1``),
 ``cors_origins`` (origins allowed to PUT presigned uploads, comma-separated, default ``*``) and
-``prefix`` (stack name prefix). The process exits non-zero when any cdk-nag (or CloudFormation
+``prefix`` (stack name prefix), and for the kiosk API's mutual TLS ``kiosk_domain_name``,
+``kiosk_certificate_arn`` and optionally ``kiosk_truststore_key`` / ``kiosk_truststore_version``
+(``infra.cdk.stacks.kiosk``). The process exits non-zero when any cdk-nag (or CloudFormation
 validate) finding is left unacknowledged.
 """
 
@@ -20,9 +22,10 @@ from typing import Any
 from aws_cdk import App, Environment, Stack, Tags
 
 from infra import topology
-from infra.cdk import defaults, nag
+from infra.cdk import defaults, nag, naming
 from infra.cdk.stacks.auth import AuthStack
 from infra.cdk.stacks.data import DataStack
+from infra.cdk.stacks.kiosk import KioskStack
 from infra.cdk.stacks.service import ServiceStack
 
 # Feature flags this app relies on (no cdk.json: the app is run by Python directly).
@@ -52,10 +55,11 @@ class VictimSupportApp:
     data: DataStack
     auth: AuthStack
     service: ServiceStack
+    kiosks: tuple[KioskStack, ...] = ()  # one REST API per topology RequestAuthorizer
 
     @property
     def stacks(self) -> tuple[Stack, ...]:
-        return (self.data, self.auth, self.service)
+        return (self.data, self.auth, self.service, *self.kiosks)
 
 
 def build(outdir: str | Path = "cdk.out", context: Mapping[str, Any] | None = None) -> VictimSupportApp:
@@ -75,9 +79,14 @@ def build(outdir: str | Path = "cdk.out", context: Mapping[str, Any] | None = No
                      description="Victim support: Cognito user pool for municipal staff")
     service = ServiceStack(app, f"{prefix}Service", spec=spec, data=data, auth=auth, env=env,
                            description="Victim support: Lambda functions and the staff REST API")
+    kiosks = tuple(
+        KioskStack(app, f"{prefix}{naming.pascal(a.name)}", spec=spec, authorizer=a, data=data, service=service,
+                   env=env, description=f"Victim support: the {a.name} REST API and its Lambda authorizer")
+        for a in spec.authorizers
+    )
     Tags.of(app).add("service", defaults.SERVICE_NAME)
     nag.apply_checks(app)
-    return VictimSupportApp(app, data, auth, service)
+    return VictimSupportApp(app, data, auth, service, kiosks)
 
 
 def synthesize(built: VictimSupportApp) -> list[str]:

@@ -41,6 +41,13 @@ WILDCARD_ACTIONS: dict[str, str] = {
     "s3:Abort*": "Abort an incomplete multipart upload in the one granted bucket (topology grant write).",
 }
 XRAY_ACTIONS = frozenset({"xray:PutTraceSegments", "xray:PutTelemetryRecords"})
+# Actions on run-time KMS keys of a topology key family, always conditioned on the family's tag.
+KEY_FAMILY_ACTIONS = frozenset({"kms:Sign", "kms:GetPublicKey", "kms:CreateKey", "kms:TagResource"})
+
+
+def _tag_conditioned(condition: dict[str, Any]) -> bool:
+    equals = condition.get("StringEquals") or {}
+    return any(k.startswith(("aws:ResourceTag/", "aws:RequestTag/")) for k in equals)
 
 
 def apply_checks(app: App) -> None:
@@ -94,16 +101,22 @@ def known_wildcard_findings(document: dict[str, Any]) -> Iterator[tuple[str, str
         for resource in _as_list(statement.get("Resource")):
             flat = flatten_cfn_reference(resource)
             if "*" in flat:
-                resource_reasons.setdefault(flat, []).append(_wildcard_resource_reason(flat, actions))
+                resource_reasons.setdefault(flat, []).append(
+                    _wildcard_resource_reason(flat, actions, statement.get("Condition") or {}))
     for flat, reasons in resource_reasons.items():
         if all(reasons) and reasons[0] is not None:
             yield f"Resource::{flat}", reasons[0]
 
 
-def _wildcard_resource_reason(resource: str, actions: Iterable[str]) -> str | None:
+def _wildcard_resource_reason(resource: str, actions: Iterable[str], condition: dict[str, Any]) -> str | None:
     actions = set(actions)
     if resource == "*" and actions <= XRAY_ACTIONS:
         return "X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions."
+    if actions <= KEY_FAMILY_ACTIONS and _tag_conditioned(condition) and (
+            resource == "*" or resource.endswith(":key/*")):
+        return ("Per-municipality signing keys are created at run time: no ARN exists to name, so the "
+                "statement matches keys by the family's tag (aws:ResourceTag / aws:RequestTag), and "
+                "CreateKey (which has no resource) only for the family's key spec and usage.")
     if resource.endswith("/*") and resource.count("*") == 1 and all(a.startswith("s3:") for a in actions):
         return ("Object keys in the one granted bucket: keys are <municipality code>/<kind>/<id>, "
                 "created at run time; tenant isolation is enforced in the repository layer.")

@@ -1,14 +1,19 @@
 """A local API Gateway (REST, Lambda proxy integration) for the topology's routes.
 
 It matches the request to a route, authenticates the dev token the way the Cognito user pool
-authorizer would (401 without invoking anything), builds a v1 proxy event and invokes the route's
-handler in-process. Access log lines carry the route template and status only: paths and query
-strings may hold identifiers a log must not keep.
+authorizer would (401 without invoking anything; a route with ``authorizer="none"`` is public: no
+token is asked for and the event carries no authorizer context, as with API Gateway's
+``AuthorizationType.NONE``; a route whose authorizer is a topology ``RequestAuthorizer`` gets that
+Lambda authorizer invoked first, as API Gateway would, and its context in the event), builds a v1
+proxy event and invokes the route's handler in-process.
+Access log lines carry the route template and status only: paths and query strings may hold
+identifiers a log must not keep.
 """
 
 from __future__ import annotations
 
 import base64
+import fnmatch
 import json
 import logging
 import re
@@ -24,10 +29,10 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from victim_support.auth import Caller
 
-from infra.local.moto_server import HOST
+from infra.local.moto_server import HOST, REGION
 from infra.local.runtime import ACCOUNT_ID, Runtime, describe_failure
 from infra.local.tokens import TokenError, verify_claims
-from infra.topology import Route, Topology
+from infra.topology import RequestAuthorizer, Route, Topology
 
 log = logging.getLogger(__name__)
 
@@ -104,11 +109,13 @@ def build_proxy_event(
     headers: Sequence[tuple[str, str]],
     query: str,
     body: bytes,
-    claims: Mapping[str, str],
+    claims: Mapping[str, str] | None,
     source_ip: str,
     request_id: str | None = None,
+    authorizer: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """An API Gateway REST (v1) Lambda proxy event."""
+    """An API Gateway REST (v1) Lambda proxy event; ``authorizer`` is a Lambda authorizer's context
+    (``principalId`` and its context values), which replaces the Cognito ``claims``."""
     single: dict[str, str] = {}
     multi: dict[str, list[str]] = {}
     for name, value in headers:
@@ -170,11 +177,45 @@ def build_proxy_event(
                 "user": None,
                 "userArn": None,
             },
-            "authorizer": {"claims": dict(claims)},
+            **_authorizer_field(claims, authorizer),
         },
         "body": text,
         "isBase64Encoded": encoded,
     }
+
+
+def _authorizer_field(claims: Mapping[str, str] | None, authorizer: Mapping[str, Any] | None) -> dict[str, Any]:
+    if authorizer is not None:
+        return {"authorizer": dict(authorizer)}
+    return {"authorizer": {"claims": dict(claims)}} if claims is not None else {}
+
+
+def method_arn(method: str, path: str) -> str:
+    return f"arn:aws:execute-api:{REGION}:{ACCOUNT_ID}:{API_ID}/{STAGE}/{method}{path}"
+
+
+def build_authorizer_event(proxy_event: Mapping[str, Any]) -> dict[str, Any]:
+    """The REQUEST authorizer event API Gateway (REST) sends for a request: the proxy event's request
+    data without its body (an authorizer never sees the body) and with the method's ARN."""
+    event = {k: v for k, v in proxy_event.items() if k not in ("body", "isBase64Encoded")}
+    event["requestContext"] = {k: v for k, v in proxy_event["requestContext"].items() if k != "authorizer"}
+    return {"type": "REQUEST", "methodArn": method_arn(proxy_event["httpMethod"], proxy_event["path"]), **event}
+
+
+def policy_allows(policy: Mapping[str, Any], arn: str) -> bool:
+    """An authorizer's IAM policy allows invoking ``arn``: an Allow matches it and no Deny does."""
+    allowed = denied = False
+    for statement in (policy.get("policyDocument") or {}).get("Statement") or []:
+        actions = statement.get("Action")
+        resources = statement.get("Resource")
+        actions = actions if isinstance(actions, list) else [actions]
+        resources = resources if isinstance(resources, list) else [resources]
+        if not any(fnmatch.fnmatchcase("execute-api:Invoke", str(a)) for a in actions):
+            continue
+        if any(fnmatch.fnmatchcase(arn, str(r)) for r in resources):
+            allowed |= statement.get("Effect") == "Allow"
+            denied |= statement.get("Effect") == "Deny"
+    return allowed and not denied
 
 
 @dataclass(frozen=True)
@@ -257,17 +298,29 @@ class LocalGateway:
             return _json_reply(404, "NOT_FOUND", "No such route"), "-"
         route = found.route
         template = f"{route.method} {route.path}"
-        authorization = next((v for k, v in headers if k.lower() == "authorization"), "")
-        scheme, _, credentials = authorization.partition(" ")
-        token = credentials if scheme.lower() == "bearer" else authorization
-        try:
-            claims = verify_claims(token.strip(), self._secret)
-        except TokenError as exc:
-            return _json_reply(401, "UNAUTHORIZED", f"Unauthorized: {exc}"), template
+        claims: dict[str, str] | None = None
+        context: dict[str, Any] | None = None
+        request_authorizer = self._topology.request_authorizer(route.authorizer)
+        if request_authorizer is not None:
+            outcome = self._authorize(request_authorizer, build_proxy_event(
+                route=route, method=method, path=path, path_parameters=found.path_parameters,
+                headers=headers, query=split.query, body=b"", claims=None, source_ip=source_ip,
+            ))
+            if isinstance(outcome, Reply):
+                return outcome, template
+            context = outcome
+        elif route.authorizer != "none":
+            authorization = next((v for k, v in headers if k.lower() == "authorization"), "")
+            scheme, _, credentials = authorization.partition(" ")
+            token = credentials if scheme.lower() == "bearer" else authorization
+            try:
+                claims = authorizer_claims(verify_claims(token.strip(), self._secret))
+            except TokenError as exc:
+                return _json_reply(401, "UNAUTHORIZED", f"Unauthorized: {exc}"), template
         event = build_proxy_event(
             route=route, method=method, path=path, path_parameters=found.path_parameters,
-            headers=headers, query=split.query, body=body, claims=authorizer_claims(claims),
-            source_ip=source_ip,
+            headers=headers, query=split.query, body=body, claims=claims, source_ip=source_ip,
+            authorizer=context,
         )
         try:
             result = self._runtime.invoke(self._topology.function(route.function), event)
@@ -276,6 +329,34 @@ class LocalGateway:
             log.error("function %s failed: %s", route.function, describe_failure(exc))
             return _json_reply(502, "INTERNAL_ERROR", "Internal server error"), template
         return reply_from_result(result), template
+
+
+    def _authorize(self, authorizer: RequestAuthorizer, proxy_event: dict[str, Any]) -> dict[str, Any] | Reply:
+        """What API Gateway does for a Lambda REQUEST authorizer (results never cached): 401 without
+        invoking it when an identity header is missing; 401 when it raises "Unauthorized", 500 when it
+        fails otherwise; 403 on a Deny, rendered with the authorizer's context as the kiosk API's
+        ACCESS_DENIED gateway response does; else the authorizer context for the proxy event."""
+        present = {name.lower() for name in (proxy_event.get("headers") or {})}
+        if any(h.lower() not in present for h in authorizer.identity_headers):
+            return _json_reply(401, "UNAUTHORIZED", "Unauthorized")
+        event = build_authorizer_event(proxy_event)
+        started = time.monotonic()
+        try:
+            result = self._runtime.invoke(self._topology.function(authorizer.function), event)
+        except Exception as exc:
+            if str(exc) == "Unauthorized":
+                return _json_reply(401, "UNAUTHORIZED", "Unauthorized")
+            log.error("authorizer %s failed: %s", authorizer.function, describe_failure(exc))
+            return _json_reply(500, "AUTHORIZER_FAILURE", "Authorizer error")
+        if not isinstance(result, Mapping) or not result.get("principalId"):
+            return _json_reply(500, "AUTHORIZER_FAILURE", "Authorizer error")
+        context = {str(k): str(v) for k, v in (result.get("context") or {}).items()}
+        if not policy_allows(result, event["methodArn"]):
+            body = {"code": context.get("code", ""), "message": context.get("message", ""),
+                    "message_ja": context.get("message_ja", "")}
+            return Reply(403, [("Content-Type", "application/json")], json.dumps(body, ensure_ascii=False).encode())
+        return {**context, "principalId": str(result["principalId"]),
+                "integrationLatency": int((time.monotonic() - started) * 1000)}
 
 
 def _handler_class(gateway: LocalGateway) -> type[BaseHTTPRequestHandler]:

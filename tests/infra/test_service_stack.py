@@ -14,6 +14,8 @@ from tests.infra.conftest import ResourceId, Synthesized
 pytestmark = pytest.mark.infra
 
 FUNCTIONS = TOPOLOGY.functions
+# Routes of a Lambda REQUEST authorizer (the kiosk) have their own API: tests/infra/test_kiosk_api.py.
+STAFF_API_ROUTES = tuple(r for r in TOPOLOGY.routes if TOPOLOGY.request_authorizer(r.authorizer) is None)
 
 
 def _function(s: Synthesized, name: str) -> dict[str, Any]:
@@ -148,8 +150,11 @@ def test_every_api_method_uses_the_cognito_authorizer(synthesized: Synthesized) 
     (authorizer_id, authorizer), = s.service.find_resources("AWS::ApiGateway::Authorizer").items()
     assert authorizer["Properties"]["Type"] == "COGNITO_USER_POOLS"
     methods = s.service.find_resources("AWS::ApiGateway::Method")
-    assert len(methods) == len(TOPOLOGY.routes)
+    assert len(methods) == len(STAFF_API_ROUTES)
+    # Public routes (authorizer "none") are asserted in test_certificates_infra.
     for method in methods.values():
+        if method["Properties"]["AuthorizationType"] == "NONE":
+            continue
         props = method["Properties"]
         assert props["AuthorizationType"] == "COGNITO_USER_POOLS"
         assert props["AuthorizerId"] == {"Ref": authorizer_id}
@@ -169,8 +174,8 @@ def test_routes_match_the_topology(synthesized: Synthesized) -> None:
 
     routes = {(m["Properties"]["HttpMethod"], path_of(m["Properties"]["ResourceId"]))
               for m in s.service.find_resources("AWS::ApiGateway::Method").values()}
-    assert routes == {(r.method, r.path) for r in TOPOLOGY.routes}
-    for route in TOPOLOGY.routes:
+    assert routes == {(r.method, r.path) for r in STAFF_API_ROUTES}
+    for route in STAFF_API_ROUTES:
         for param in re.findall(r"{(\w+)}", route.path):
             s.service.has_resource_properties("AWS::ApiGateway::Method", {
                 "HttpMethod": route.method,

@@ -1,4 +1,8 @@
-"""ServiceStack: the topology's functions, their grants and triggers, and the staff REST API."""
+"""ServiceStack: the topology's functions, their grants and triggers, and the staff REST API.
+
+Routes whose authorizer is a topology ``RequestAuthorizer`` (the kiosk routes) are not on the staff
+API: ``KioskStack`` builds their own REST API.
+"""
 
 from __future__ import annotations
 
@@ -67,6 +71,8 @@ class ServiceStack(Stack):
                                  resource_env=self._resource_env(fn_spec))
             for grant in fn_spec.grants:
                 self._grant(fn.role, grant)
+            for family_grant in fn_spec.key_families:
+                self._key_family_grant(fn.role, family_grant)
             for trigger in fn_spec.triggers:
                 fn.function.add_event_source(aws_lambda_event_sources.SqsEventSource(
                     data.queue(trigger.queue),
@@ -131,6 +137,34 @@ class ServiceStack(Stack):
         for call in calls:
             call(role)
 
+    def _key_family_grant(self, role: aws_iam.IRole, grant: topology.KeyFamilyGrant) -> None:
+        """Keys created at run time have no ARN to name: the statements match them by the family's tag.
+
+        Creating is allowed only for a key of the family's spec and usage that carries the tag from
+        its creation (and tagging only with the family's tag keys), so this role cannot create or
+        sign with any other kind of key.
+        """
+        family = next(f for f in self.spec.key_families if f.name == grant.family)
+        sid = naming.pascal(family.name)
+        keys_arn = Stack.of(self).format_arn(service="kms", resource="key", resource_name="*")
+        role.add_to_principal_policy(aws_iam.PolicyStatement(
+            sid=f"{sid}Sign", actions=["kms:Sign", "kms:GetPublicKey"], resources=[keys_arn],
+            conditions={"StringEquals": {f"aws:ResourceTag/{family.tag_key}": family.tag_value}},
+        ))
+        if grant.access == "create":
+            request_tag = {f"aws:RequestTag/{family.tag_key}": family.tag_value}
+            tag_keys = {"aws:TagKeys": [family.tag_key, "municipality_code"]}
+            role.add_to_principal_policy(aws_iam.PolicyStatement(
+                sid=f"{sid}Create", actions=["kms:CreateKey"], resources=["*"],  # CreateKey has no resource
+                conditions={"StringEquals": {**request_tag, "kms:KeySpec": family.key_spec,
+                                             "kms:KeyUsage": family.usage},
+                            "ForAllValues:StringEquals": tag_keys},
+            ))
+            role.add_to_principal_policy(aws_iam.PolicyStatement(
+                sid=f"{sid}Tag", actions=["kms:TagResource"], resources=[keys_arn],
+                conditions={"StringEquals": request_tag, "ForAllValues:StringEquals": tag_keys},
+            ))
+
     def spec_key(self, name: str) -> topology.Key:
         return next(k for k in self.spec.keys if k.name == name)
 
@@ -143,8 +177,11 @@ class ServiceStack(Stack):
         )
         api = aws_apigateway.RestApi(
             self, "StaffApi",
-            description="Municipal staff and operator API (Cognito-authorized on every route)",
+            description="Municipal staff and operator API (Cognito-authorized on every route but the public "
+                        "certificate verification)",
             endpoint_types=[aws_apigateway.EndpointType.REGIONAL],
+            # A certificate PDF posted to the public verification arrives base64-encoded to the function.
+            binary_media_types=["application/pdf"],
             # Execution logs (ERROR only, no data trace) need the account-level CloudWatch role.
             cloud_watch_role=True,
             deploy_options=aws_apigateway.StageOptions(
@@ -170,16 +207,29 @@ class ServiceStack(Stack):
             for name, fn in self.functions.items()
         }
         for route in self.spec.routes:
+            if self.spec.request_authorizer(route.authorizer) is not None:
+                continue  # served by that authorizer's own API (KioskStack)
+            public = route.authorizer == "none"
             # Operator routes use the same pool: the handler checks the "operators" group claim.
-            api.root.resource_for_path(route.path).add_method(
+            method = api.root.resource_for_path(route.path).add_method(
                 route.method,
                 integrations[route.function],
-                authorization_type=aws_apigateway.AuthorizationType.COGNITO,
-                authorizer=authorizer,
+                authorization_type=aws_apigateway.AuthorizationType.NONE if public
+                else aws_apigateway.AuthorizationType.COGNITO,
+                authorizer=None if public else authorizer,
                 request_validator=validator,
                 request_parameters={f"method.request.path.{p}": True
                                     for p in _PATH_PARAMETER.findall(route.path)},
             )
+            if public:
+                for rule in ("AwsSolutions-APIG4", "AwsSolutions-COG4"):
+                    nag.acknowledge(
+                        method, rule,
+                        f"{route.method} {route.path} is the public certificate verification: whoever holds a "
+                        "paper checks it without an account. It answers nothing without the certificate's "
+                        "80-bit verification code (or the document itself), no personal data ever, and the "
+                        "stage throttling caps it.",
+                    )
         nag.acknowledge(
             api.deployment_stage, "AwsSolutions-APIG3",
             "No WAF web ACL yet: every route requires a Cognito token of an operator-created staff "
