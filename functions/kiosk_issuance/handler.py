@@ -13,11 +13,10 @@ import json
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from victim_support.errors import CATALOG, DomainError
+from victim_support.errors import DomainError
 from victim_support.kiosk.context import kiosk_context
 from victim_support.kiosk.models import (
     SESSION_ID_PATTERN,
@@ -31,6 +30,8 @@ from victim_support.kiosk.printable import list_printable
 from victim_support.kiosk.sessions import authenticate, open_session
 from victim_support.kiosk.signing import HEADER_CONTENT_SHA256, check_body
 from victim_support.observability import logger, metrics, tracer
+
+from functions.api_errors import install_error_handlers
 
 app = APIGatewayRestResolver(enable_validation=True)
 
@@ -64,30 +65,7 @@ def get_certificates(session_id: SessionPath) -> PrintableList:
     return list_printable(_kiosk_id(), session_id, ctx=kiosk_context())
 
 
-def _error(status: int, body: dict[str, Any]) -> Response[dict[str, Any]]:
-    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
-
-
-@app.exception_handler(DomainError)
-def on_domain_error(error: DomainError) -> Response[dict[str, Any]]:
-    return _error(error.spec.http_status, error.to_dict())
-
-
-@app.exception_handler(RequestValidationError)
-def on_validation_error(error: RequestValidationError) -> Response[dict[str, Any]]:
-    spec = CATALOG["VALIDATION_ERROR"]
-    problems = [
-        {"location": ".".join(str(p) for p in e.get("loc", ())), "type": e.get("type"), "message": e.get("msg")}
-        for e in error.errors()
-    ]
-    return _error(spec.http_status, {"code": spec.code, "message": spec.en, "message_ja": spec.ja,
-                                     "errors": problems})
-
-
-@app.not_found
-def on_not_found(_: Exception) -> Response[dict[str, Any]]:
-    spec = CATALOG["NOT_FOUND"]
-    return _error(404, {"code": spec.code, "message": spec.en, "message_ja": spec.ja})
+install_error_handlers(app)
 
 
 def body_refusal(event: dict[str, Any]) -> dict[str, Any] | None:

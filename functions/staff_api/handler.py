@@ -8,13 +8,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from victim_support import wiring
 from victim_support.aws import get_clients
-from victim_support.errors import CATALOG, DomainError
 from victim_support.intake.models import UploadRequest, UploadStatusView, UploadTicket
 from victim_support.intake.uploads import request_upload, upload_status
 from victim_support.observability import logger, metrics, tracer
@@ -22,6 +20,7 @@ from victim_support.settings import get_settings
 from victim_support.tenants.models import Municipality, MunicipalityRegistration
 from victim_support.tenants.service import register_municipality
 
+from functions.api_errors import install_error_handlers
 from functions.staff_api.access import operator, staff_municipality
 from functions.staff_api.applications_routes import router as applications_router
 from functions.staff_api.certificate_routes import router as certificate_router
@@ -83,30 +82,7 @@ def get_upload(upload_id: Annotated[str, Path(max_length=80)]) -> UploadStatusVi
                          link_expires_in=get_settings().report_link_expiry_seconds)
 
 
-def _error(status: int, body: dict[str, Any]) -> Response[dict[str, Any]]:
-    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
-
-
-@app.exception_handler(DomainError)
-def on_domain_error(error: DomainError) -> Response[dict[str, Any]]:
-    return _error(error.spec.http_status, error.to_dict())
-
-
-@app.exception_handler(RequestValidationError)
-def on_validation_error(error: RequestValidationError) -> Response[dict[str, Any]]:
-    spec = CATALOG["VALIDATION_ERROR"]
-    problems = [
-        {"location": ".".join(str(p) for p in e.get("loc", ())), "type": e.get("type"), "message": e.get("msg")}
-        for e in error.errors()
-    ]
-    return _error(spec.http_status, {"code": spec.code, "message": spec.en, "message_ja": spec.ja,
-                                     "errors": problems})
-
-
-@app.not_found
-def on_not_found(_: Exception) -> Response[dict[str, Any]]:
-    spec = CATALOG["NOT_FOUND"]
-    return _error(404, {"code": spec.code, "message": spec.en, "message_ja": spec.ja})
+install_error_handlers(app)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)

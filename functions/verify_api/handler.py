@@ -15,7 +15,6 @@ import json
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -27,8 +26,10 @@ from victim_support.certificates.public import (
     verify_certificate,
     verify_document,
 )
-from victim_support.errors import CATALOG, DomainError
+from victim_support.errors import DomainError
 from victim_support.observability import logger, metrics, tracer
+
+from functions.api_errors import install_error_handlers
 
 app = APIGatewayRestResolver(enable_validation=True)
 
@@ -79,21 +80,7 @@ def _reply(status: int, body: VerificationAnswer | DocumentVerification | dict[s
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=payload, headers=NO_STORE)
 
 
-@app.exception_handler(DomainError)
-def on_domain_error(error: DomainError) -> Response[Any]:
-    return _reply(error.spec.http_status, error.to_dict())
-
-
-@app.exception_handler(RequestValidationError)
-def on_validation_error(error: RequestValidationError) -> Response[Any]:
-    spec = CATALOG["VALIDATION_ERROR"]
-    return _reply(spec.http_status, {"code": spec.code, "message": spec.en, "message_ja": spec.ja})
-
-
-@app.not_found
-def on_not_found(_: Exception) -> Response[Any]:
-    spec = CATALOG["NOT_FOUND"]
-    return _reply(404, {"code": spec.code, "message": spec.en, "message_ja": spec.ja})
+install_error_handlers(app, headers=NO_STORE, validation_details=False)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
