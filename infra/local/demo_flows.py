@@ -54,6 +54,17 @@ def disaster_and_ledger(stack: Any, staff: StaffApiClient, resident_file: Path, 
     disaster = _wait(lambda: staff._call("GET", f"/disasters/{disaster_id}"), lambda d: d["status"] == "open")
     say(f"    ledger {disaster_id}: {disaster['households']:,} households, {disaster['persons']:,} persons")
 
+    def dwelling(household: str) -> str | None:
+        """The household's dwelling as the ledger has it (the head's address); None if not in the ledger."""
+        try:
+            view = staff._call("GET", f"/disasters/{disaster_id}/households/{household}")
+        except ApiError as error:
+            if error.status == 404:
+                return None  # a household whose every row was rejected is not in the ledger
+            raise
+        address: str = view["household"]["dwelling_address"]
+        return address
+
     def send(body: dict[str, Any]) -> bool:
         try:
             staff._call("POST", f"/disasters/{disaster_id}/commands", body)
@@ -64,19 +75,23 @@ def disaster_and_ledger(stack: Any, staff: StaffApiClient, resident_file: Path, 
         return True
 
     surveyed: list[str] = []
+    addresses: dict[str, str] = {}
     ratios = ["55.0", "42.5", "12.0"]
     for household in households_of(resident_file, 3):
         if len(surveyed) == len(ratios):
             break
         ratio = ratios[len(surveyed)]
-        if send({"type": "record_survey", "command_id": f"demo-survey-{household}", "household_id": household,
-                 "round": "1次調査", "surveyor": "被害認定調査班A", "surveyed_on": date.today().isoformat(),
-                 "dwelling_address": "熊本県上益城郡益城町", "loss_ratio": ratio, "reason": "1次調査（外観）"}):
+        address = dwelling(household)
+        if address and send({"type": "record_survey", "command_id": f"demo-survey-{household}",
+                             "household_id": household, "round": "1次調査", "surveyor": "被害認定調査班A",
+                             "surveyed_on": date.today().isoformat(), "dwelling_address": address,
+                             "loss_ratio": ratio, "reason": "1次調査（外観）"}):
             surveyed.append(household)
+            addresses[household] = address
     # The third household disputes its 準半壊 and gets a 2次調査 (interior): 半壊.
     send({"type": "record_survey", "command_id": f"demo-resurvey-{surveyed[2]}", "household_id": surveyed[2],
           "round": "2次調査", "surveyor": "被害認定調査班B", "surveyed_on": date.today().isoformat(),
-          "dwelling_address": "熊本県上益城郡益城町", "loss_ratio": "24.0", "reason": "住民の申出による2次調査"})
+          "dwelling_address": addresses[surveyed[2]], "loss_ratio": "24.0", "reason": "住民の申出による2次調査"})
     send({"type": "record_support", "command_id": f"demo-support-{surveyed[0]}", "household_id": surveyed[0],
           "kind": "decision", "method": "build_or_buy", "on": date.today().isoformat(),
           "reason": "被災者生活再建支援金の支給決定"})
