@@ -55,6 +55,12 @@ def test_each_function_uses_the_shared_defaults(synthesized: Synthesized, fn: Fu
     assert len(props["Layers"]) == 2
 
 
+@pytest.mark.parametrize("fn", [f for f in FUNCTIONS if f.reserved_concurrency], ids=lambda f: f.name)
+def test_reserved_concurrency_follows_the_topology(synthesized: Synthesized, fn: Function) -> None:
+    synthesized.service.has_resource_properties("AWS::Lambda::Function", {
+        "Handler": fn.handler, "ReservedConcurrentExecutions": fn.reserved_concurrency})
+
+
 def test_function_log_groups_have_retention(synthesized: Synthesized) -> None:
     groups = synthesized.service.find_resources("AWS::Logs::LogGroup")
     assert len(groups) == len(FUNCTIONS) + 1  # + the API access log
