@@ -10,12 +10,15 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 RESOURCE_KINDS = ("TABLE", "QUEUE", "BUCKET", "KEY")
 ENV_PREFIX = "VS_"
+
+
+_T = TypeVar("_T")
 
 
 class MissingResourceError(LookupError):
@@ -75,6 +78,14 @@ class Settings(BaseModel):
             keys=resources["KEY"],
             **{k: v for k, v in scalars.items() if v is not None},
         )
+
+
+def configured(value: _T | None, what: str) -> _T:
+    """``value``, or MissingResourceError when this function's environment does not name ``what``
+    (a context built for one function carries only the resources that function is granted)."""
+    if value is None:
+        raise MissingResourceError(f"{what} is not configured for this function")
+    return value
 
 
 def _lookup(names: dict[str, str], kind: str, name: str) -> str:

@@ -13,7 +13,7 @@ from victim_support.certificates.store import CertificateStore, DocumentStore
 from victim_support.clock import Clock, utc_now
 from victim_support.issuances.repository import IssuanceRepository
 from victim_support.ledger.repository import LedgerRepository
-from victim_support.settings import MissingResourceError
+from victim_support.settings import configured
 from victim_support.tenants.repository import TenantRepository
 
 if TYPE_CHECKING:
@@ -43,16 +43,10 @@ class CertificateContext:
     seal_images: dict[str, bytes] = field(default_factory=dict)
 
     def need_ledger(self) -> LedgerRepository:
-        if self.ledger is None:
-            raise MissingResourceError("table ledger is not configured for this function")
-        return self.ledger
+        return configured(self.ledger, "table ledger")
 
     def need_issuances(self) -> IssuanceRepository:
-        if self.issuances is None:
-            raise MissingResourceError("table issuances is not configured for this function")
-        return self.issuances
+        return configured(self.issuances, "table issuances")
 
     def need(self, value: str | None, what: str) -> str:
-        if value is None:
-            raise MissingResourceError(f"{what} is not configured for this function")
-        return value
+        return configured(value, what)

@@ -40,7 +40,7 @@ from victim_support.ledger.models import (
     SearchEntry,
 )
 from victim_support.rules.normalize import address_key, birth_key, kana_key, name_key
-from victim_support.settings import MissingResourceError
+from victim_support.settings import configured
 from victim_support.tenants.repository import TenantRepository
 
 if TYPE_CHECKING:
@@ -519,6 +519,4 @@ class LedgerContext:
     clock: Clock = utc_now
 
     def need(self, value: str | None, what: str) -> str:
-        if value is None:
-            raise MissingResourceError(f"{what} is not configured for this function")
-        return value
+        return configured(value, what)
