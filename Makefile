@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv test lint typecheck demo serve synth deploy cfn-lint bench-intake bench-ledger bench-certificates openapi clean
+.PHONY: venv test lint typecheck demo serve synth deploy cfn-lint bench-intake bench-ledger bench-certificates bench-kiosk openapi clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,7 @@ cfn-lint: synth
 
 openapi: $(STAMP)
 	$(BIN)/python -m functions.staff_api.openapi
+	$(BIN)/python -m functions.kiosk_issuance.openapi
 
 bench-intake: $(STAMP)
 	$(BIN)/python -m tests.bench.intake
@@ -54,6 +55,9 @@ bench-ledger: $(STAMP)
 
 bench-certificates: $(STAMP)
 	$(BIN)/python -m tests.bench.certificates_bench
+
+bench-kiosk: $(STAMP)
+	$(BIN)/python -m tests.bench.kiosk_bench
 
 clean:
 	rm -rf cdk.out build .mypy_cache .ruff_cache .pytest_cache

@@ -295,6 +295,9 @@ TOPOLOGY = Topology(
         Table("kiosk_sessions", "Kiosk sessions (pk = code, sk = SESSION#<id>): the kiosk, the single-use nonce and "
               "the authenticated resident; idle for 3 minutes they expire", ttl_attribute="ttl",
               point_in_time_recovery=False),
+        Table("kiosk_issuances", "Kiosk issuances (pk = code, sk = ISSUANCE#<id>, the id derived from the kiosk's "
+              "Idempotency-Key): the option, copies and price quoted, the certificate request, whether the document "
+              "was handed out and what the kiosk reported"),
         Table("card_links", "Resident card linkage: JPKI user-certificate serial → person id "
               "(pk = code, sk = CARD#<issuer id>#<serial>)"),
         Table("idempotency", "Powertools idempotency records", partition_key="id", sort_key=None,
@@ -433,15 +436,19 @@ TOPOLOGY = Topology(
         ),
         Function(
             "kiosk_issuance", "functions.kiosk_issuance.handler.lambda_handler",
-            "REST API for convenience-store kiosks: sessions, resident card authentication, what may be printed",
+            "REST API for convenience-store kiosks: sessions, resident card authentication, what may be printed, "
+            "issuance (request, hand-out once, printed or failed)",
             memory_mb=1024, timeout_s=29,
             grants=(
                 Grant("table", "tenants", "read"),
                 Grant("table", "residents", "read"),
-                Grant("table", "ledger", "read"),
                 Grant("table", "kiosks", "read"),
                 Grant("table", "card_links", "read"),
-                *_rw("table", "kiosk_sessions", "audit"),
+                # ledger: 交付状況 when a document is handed out; certificates: the request, and the
+                # revocation of a copy the printer failed; issuances: the charge, voided on failure.
+                *_rw("table", "kiosk_sessions", "kiosk_issuances", "audit", "ledger", "certificates", "issuances"),
+                Grant("queue", "certificate_requests", "write"),
+                Grant("bucket", "certificates", "read"),
                 Grant("bucket", "jpki", "read"),
                 Grant("key", "data", "read_write"),
             ),
@@ -531,6 +538,9 @@ TOPOLOGY = Topology(
         Route("POST", "/kiosk/v1/sessions", "kiosk_issuance", authorizer="kiosk"),
         Route("POST", "/kiosk/v1/sessions/{session_id}/authenticate", "kiosk_issuance", authorizer="kiosk"),
         Route("GET", "/kiosk/v1/sessions/{session_id}/certificates", "kiosk_issuance", authorizer="kiosk"),
+        Route("POST", "/kiosk/v1/issuances", "kiosk_issuance", authorizer="kiosk"),
+        Route("GET", "/kiosk/v1/issuances/{issuance_id}", "kiosk_issuance", authorizer="kiosk"),
+        Route("POST", "/kiosk/v1/issuances/{issuance_id}/result", "kiosk_issuance", authorizer="kiosk"),
     ),
     key_families=(
         KeyFamily("certificate_signing", "One ECC_NIST_P256 signing key per municipality for its certificates",

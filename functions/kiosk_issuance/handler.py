@@ -1,4 +1,4 @@
-"""Kiosk API (コンビニ交付): sessions, the resident's card, what may be printed.
+"""Kiosk API (コンビニ交付): sessions, the resident's card, what may be printed, issuance.
 
 Every request was authenticated before it gets here: on AWS by the kiosk API's Lambda REQUEST
 authorizer (``authorizer.py``), locally by the gateway invoking the same authorizer; the kiosk id
@@ -10,17 +10,25 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.event_handler.openapi.params import Header, Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from victim_support.errors import DomainError
 from victim_support.kiosk.context import kiosk_context
 from victim_support.kiosk.models import (
+    IDEMPOTENCY_KEY_PATTERN,
+    ISSUANCE_ID_PATTERN,
     SESSION_ID_PATTERN,
     CardAuthentication,
+    IssuanceAccepted,
+    IssuanceRequest,
+    IssuanceResult,
+    IssuanceResultRecorded,
+    IssuanceState,
     PrintableList,
     SessionAuthenticated,
     SessionOpened,
@@ -36,6 +44,11 @@ from functions.api_errors import install_error_handlers
 app = APIGatewayRestResolver(enable_validation=True)
 
 SessionPath = Annotated[str, Path(pattern=SESSION_ID_PATTERN, description="the session id (code-32 hex)")]
+IssuancePath = Annotated[str, Path(pattern=ISSUANCE_ID_PATTERN, description="the issuance id (code-32 hex)")]
+IdempotencyKey = Annotated[str | None, Header(
+    alias="Idempotency-Key", description="the kiosk's key for this purchase (8-64 characters [A-Za-z0-9_-]); "
+    "the same key with the same body is answered with the first result and charged once")]
+_IDEMPOTENCY_KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
 
 
 def _kiosk_id() -> str:
@@ -63,6 +76,34 @@ def post_authenticate(session_id: SessionPath, body: CardAuthentication) -> Sess
          summary="What the authenticated resident may print now, per disaster, with the price per copy")
 def get_certificates(session_id: SessionPath) -> PrintableList:
     return list_printable(_kiosk_id(), session_id, ctx=kiosk_context())
+
+
+@app.post("/kiosk/v1/issuances", summary="Ask for the chosen certificate and copies at the quoted price "
+          "(Idempotency-Key header: a retry is answered with the first result)")
+def post_issuance(request: IssuanceRequest, idempotency_key: IdempotencyKey = None) -> Response[IssuanceAccepted]:
+    from victim_support.kiosk.issuance import create_issuance
+
+    if idempotency_key is None or not _IDEMPOTENCY_KEY.match(idempotency_key):
+        raise DomainError("KIOSK_IDEMPOTENCY_KEY_REQUIRED")
+    accepted, replayed = create_issuance(_kiosk_id(), idempotency_key, request, ctx=kiosk_context())
+    return Response(status_code=202, content_type=content_types.APPLICATION_JSON, body=accepted,
+                    headers={"Idempotent-Replayed": "true" if replayed else "false"})
+
+
+@app.get("/kiosk/v1/issuances/<issuance_id>",
+         summary="The issuance's state: pending (ask again), ready with the signed PDF (handed out once), or refused")
+def get_issuance(issuance_id: IssuancePath) -> IssuanceState:
+    from victim_support.kiosk.issuance import fetch_issuance
+
+    return fetch_issuance(_kiosk_id(), issuance_id, ctx=kiosk_context())
+
+
+@app.post("/kiosk/v1/issuances/<issuance_id>/result",
+          summary="What the printer did: printed, or failed (a failure voids the charge and the certificate)")
+def post_result(issuance_id: IssuancePath, result: IssuanceResult) -> IssuanceResultRecorded:
+    from victim_support.kiosk.issuance import record_result
+
+    return record_result(_kiosk_id(), issuance_id, result, ctx=kiosk_context())
 
 
 install_error_handlers(app)

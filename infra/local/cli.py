@@ -23,6 +23,7 @@ from typing import Any
 from infra.local import demo_flows
 from infra.local.cli_fees import register as register_fees
 from infra.local.cli_onboarding import register as register_onboarding
+from infra.local.kiosk_simulator import register as register_kiosk
 
 DEFAULT_MUNICIPALITY = "434434"  # 益城町 (熊本県), struck twice by the 2016 Kumamoto earthquakes
 
@@ -31,7 +32,8 @@ def _registration(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "population": args.population,
         "pattern": args.pattern,
-        "uses_bcl_issuance_server": args.pattern == "A",
+        # Kiosk issuance of 罹災・被災証明書 needs BCL's issuance server whatever the pattern.
+        "uses_bcl_issuance_server": True,
         "start_month": date.today().strftime("%Y-%m"),
         "kiosk_issuance": True,
     }
@@ -148,35 +150,40 @@ def cmd_demo(args: argparse.Namespace) -> int:
     code = args.municipality
     full = workdir / f"住民データ_{code}_全件.csv"
     delta = workdir / f"住民データ_{code}_異動.csv"
-    say(f"1/9 generating {args.rows} residents of {code} (CP932, {args.bad_share:.0%} bad rows) → {full}")
+    say(f"1/10 generating {args.rows} residents of {code} (CP932, {args.bad_share:.0%} bad rows) → {full}")
     write_csv(full, generate_residents(args.rows, code, seed=7, bad_share=args.bad_share), encoding="cp932")
     write_csv(delta, generate_residents(max(args.rows // 50, 10), code, seed=7, bad_share=args.bad_share,
                                         delta=True, base_rows=args.rows), encoding="utf-8-sig")
-    say("2/9 starting the local stack (moto on 127.0.0.1, gateway, queue pollers)")
+    say("2/10 starting the local stack (moto on 127.0.0.1, gateway, queue pollers)")
     with _local_stack() as stack:
         say(f"    staff API at {stack.api_url}")
-        say("3/9 registering the municipality (operator)")
+        say("3/10 registering the municipality (operator)")
         _ensure_registered(stack, code, _registration(args))
         client = StaffApiClient(stack.api_url, stack.issue_token(code))
         say(f"    {json.dumps(client._call('GET', '/municipality'), ensure_ascii=False)}")
-        say("4/9 full upload through the presigned URL")
+        say("4/10 full upload through the presigned URL")
         full_summary = _upload(client, full, "full", show_progress=True)
         print(json.dumps({"full": full_summary}, ensure_ascii=False, indent=2), flush=True)
-        say("5/9 delta upload (異動ファイル), applied in file order")
+        say("5/10 delta upload (異動ファイル), applied in file order")
         delta_summary = _upload(client, delta, "delta", show_progress=True)
         print(json.dumps({"delta": delta_summary}, ensure_ascii=False, indent=2), flush=True)
-        say("6/9 a disaster: the ledger built from the residents, surveys (one 2次調査 changes the level), "
+        say("6/10 a disaster: the ledger built from the residents, surveys (one 2次調査 changes the level), "
             "support decided")
         ledger = demo_flows.disaster_and_ledger(stack, client, full, say)
         print(json.dumps({"disaster_summary": ledger["summary"]}, ensure_ascii=False, indent=2), flush=True)
-        say("7/9 a 罹災証明書 at the counter: signing key, seal, request, signed PDF")
+        say("7/10 a 罹災証明書 at the counter: signing key, seal, request, signed PDF")
         operator = StaffApiClient(stack.api_url, stack.issue_token(None, groups=("operators",), username="operator"))
         certificate = demo_flows.counter_certificate(stack, operator, client, code, ledger["disaster_id"],
                                                      ledger["surveyed"][0], Path(args.out), say)
         print(json.dumps({"certificate": certificate}, ensure_ascii=False, indent=2), flush=True)
-        say("8/9 fee estimate for the municipality (GET /fees/estimate, defaults from its registration)")
+        say("8/10 the same resident's household at a convenience-store kiosk: My Number card, session, "
+            "issuance, the PDF handed out once, printed")
+        kiosk = demo_flows.kiosk_print(stack, operator, client, code, ledger["disaster_id"], ledger["surveyed"],
+                                       Path(args.out), say)
+        print(json.dumps({"kiosk": kiosk}, ensure_ascii=False, indent=2), flush=True)
+        say("9/10 fee estimate for the municipality (GET /fees/estimate, defaults from its registration)")
         print(_render_estimate(client.fee_estimate(copies=args.kiosk_copies)), flush=True)
-        say("9/9 the billing run for this month (the monthly schedule, invoked as EventBridge would)")
+        say("10/10 the billing run for this month (the monthly schedule, invoked as EventBridge would)")
         print(_billing_statement(stack, code, workdir), flush=True)
     ok = full_summary["status"] == "succeeded" and delta_summary["status"] == "succeeded"
     say("demo finished" if ok else "demo finished with a failed upload")
@@ -264,6 +271,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     register_fees(sub)
     register_onboarding(sub)
+    register_kiosk(sub)
     return parser
 
 

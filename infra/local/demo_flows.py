@@ -139,3 +139,45 @@ def counter_certificate(stack: Any, operator: StaffApiClient, staff: StaffApiCli
     path.write_bytes(pdf.content)
     say(f"    罹災証明書 {view['number']} issued and signed → {path} ({len(pdf.content):,} bytes)")
     return {"number": view["number"], "pdf": str(path), "sha256": view["document_sha256"]}
+
+
+DEMO_KIOSK = "familymart-mashiki-0001"
+
+
+def kiosk_print(stack: Any, operator: StaffApiClient, staff: StaffApiClient, code: str, disaster_id: str,
+                households: list[str], out: Path, say: Say) -> dict[str, Any]:
+    """Register a kiosk (operator), open the service all day for the demo, give the head of a surveyed
+    household a simulated My Number card, and print their 罹災証明書 at the kiosk simulator."""
+    from infra.local.kiosk_cards import install_trust, link_cards, load_ca, make_cards
+    from infra.local.kiosk_client import KioskApiError, KioskClient
+    from infra.local.kiosk_simulator import load_card, print_certificate
+    from infra.local.provision import local_clients
+
+    registered = operator._call("PUT", f"/kiosks/{DEMO_KIOSK}", {
+        "operator": "FamilyMart", "store_name": "益城木山店", "location_code": code, "rotate_secret": True})
+    # The demo runs at any hour; the real default is 06:30–23:00 JST, closed 29 Dec – 3 Jan.
+    operator._call("PUT", f"/municipalities/{code}/kiosk-service",
+                   {"opens": "00:00", "closes": "24:00", "closed_periods": []})
+    say(f"    kiosk {DEMO_KIOSK} registered; its HMAC secret returned once")
+    clients = local_clients(stack.endpoint_url)
+    cards_dir = out / "cards"
+    client = KioskClient(stack.api_url, DEMO_KIOSK, registered["secret"])
+    for household in households:
+        view = staff._call("GET", f"/disasters/{disaster_id}/households/{household}")
+        head = view["household"].get("head_person_id")
+        if view.get("protected") or not head:
+            continue
+        path = make_cards(cards_dir, code, [head])[head]
+        card, _ = load_card(path)
+        install_trust(clients, stack.resources.buckets["jpki"], load_ca(cards_dir / "ca.json"))
+        link_cards(clients, stack.resources.tables["card_links"], code, {head: card})
+        try:
+            printed = print_certificate(client, card, code, kind="risai", out=out)
+        except KioskApiError as error:
+            if error.code == "KIOSK_NOT_AVAILABLE":  # moved out in the delta file: try another household
+                continue
+            raise
+        say(f"    card {path.name}: signed in, {printed.kind} {printed.certificate_number} printed → {printed.pdf} "
+            f"({printed.total_yen} yen paid at the kiosk)")
+        return printed.summary()
+    raise RuntimeError("no surveyed household could be served at the kiosk")

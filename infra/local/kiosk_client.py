@@ -16,6 +16,7 @@ from victim_support.kiosk.jpki_sim import SimulatedCard
 from victim_support.kiosk.signing import sign_request
 
 SESSIONS = "/kiosk/v1/sessions"
+ISSUANCES = "/kiosk/v1/issuances"
 
 
 class KioskApiError(RuntimeError):
@@ -72,3 +73,25 @@ class KioskClient:
         session = self.open_session(municipality_code)
         self.authenticate(session, card)
         return str(session["session_id"])
+
+    def order(self, session_id: str, option: dict[str, Any], copies: int, idempotency_key: str) -> dict[str, Any]:
+        """``POST /kiosk/v1/issuances`` at the listed price (the quote the resident saw)."""
+        price = int(option["price_per_copy_yen"])
+        body = {"session_id": session_id, "option_id": option["option_id"], "copies": copies,
+                "quote": {"price_per_copy_yen": price, "total_yen": price * copies}}
+        resp = self.send("POST", ISSUANCES, body, headers={"Idempotency-Key": idempotency_key})
+        payload = resp.json() if resp.content else None
+        if resp.status_code >= 400 or not isinstance(payload, dict):
+            raise KioskApiError(resp.status_code, payload)
+        return payload
+
+    def issuance(self, issuance_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self.call("GET", f"{ISSUANCES}/{issuance_id}")
+        return result
+
+    def report(self, issuance_id: str, outcome: str, failure_code: str | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {"outcome": outcome}
+        if failure_code:
+            body["failure_code"] = failure_code
+        result: dict[str, Any] = self.call("POST", f"{ISSUANCES}/{issuance_id}/result", body)
+        return result

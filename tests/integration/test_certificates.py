@@ -21,6 +21,7 @@ from PIL import Image, ImageDraw
 from victim_support import wiring
 from victim_support.certificates.numbering import allocate_number, fiscal_year_of_date, format_number, read_counter
 from victim_support.certificates.requests import CertificateRequestBody, request_certificate
+from victim_support.certificates.service import record_issued
 from victim_support.certificates.signing import verify_pdf
 from victim_support.certificates.store import RequestRecord, certificate_sk, key, request_item
 from victim_support.clock import JST, utc_now
@@ -539,8 +540,14 @@ def test_a_kiosk_issuance_records_the_consignment_split(cloud: Cloud, ready: str
                                                         expected: tuple[int, int, int]) -> None:
     register(MASHIKI, fee=fee)
     body = CertificateRequestBody(kind="risai", household_id="1", copies=3)
-    request_certificate(MASHIKI, ready, body, channel="kiosk", actor="kiosk-gateway", ctx=wiring.certificate_context())
+    ctx = wiring.certificate_context()
+    accepted = request_certificate(MASHIKI, ready, body, channel="kiosk", actor="kiosk-gateway", ctx=ctx)
     assert generate(cloud) == 1
+    assert issuance_records() == []  # a kiosk copy is charged when the kiosk takes the document
+    request = ctx.store.get_request(MASHIKI, accepted.request_id)
+    assert request is not None and request.status == "issued"
+    record_issued(request, ctx.tenants.require(MASHIKI), ctx)
+    record_issued(request, ctx.tenants.require(MASHIKI), ctx)  # handed out once, recorded once
     (record,) = issuance_records()
     assert record.channel == "kiosk" and record.copies == 3
     assert (record.certificate_fee_yen, record.resident_print_fee_yen, record.municipality_consignment_yen) == expected

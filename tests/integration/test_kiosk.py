@@ -186,6 +186,12 @@ def _ledger(cloud: Cloud, code: str, disaster_id: str, households: dict[str, lis
 
 @pytest.fixture
 def world(cloud: Cloud) -> World:
+    return build_world(cloud)
+
+
+def build_world(cloud: Cloud) -> World:
+    """Mashiki and Chiyoda serving kiosks (Chiyoda charging 300 yen), Yokohama without BCL's server,
+    Sapporo without kiosk issuance; residents, ledgers, linked cards, two kiosks, the CA's CRL."""
     _register(MASHIKI)
     _register(CHIYODA, fee=300)
     _register(YOKOHAMA, bcl=False)

@@ -8,11 +8,12 @@ from __future__ import annotations
 from functools import lru_cache
 
 from victim_support.audit import AuditLog
-from victim_support.aws import get_clients
+from victim_support.aws import AwsClients, get_clients
 from victim_support.billing.service import StatementStore
 from victim_support.certificates.context import CertificateContext
 from victim_support.certificates.keys_registry import SigningKeys
 from victim_support.certificates.store import CertificateStore, DocumentStore
+from victim_support.clock import Clock, utc_now
 from victim_support.intake.jobs import UploadJobRepository
 from victim_support.intake.pipeline import IntakeContext
 from victim_support.intake.reports import ReportStore
@@ -25,7 +26,7 @@ from victim_support.ledger.repository import LedgerContext, LedgerRepository
 from victim_support.onboarding.repository import OnboardingRepository
 from victim_support.residents.repository import ResidentRepository
 from victim_support.rules.postal import get_postal_directory
-from victim_support.settings import get_settings
+from victim_support.settings import Settings, get_settings
 from victim_support.tenants.repository import TenantRepository
 
 
@@ -127,20 +128,33 @@ def signing_keys() -> SigningKeys:
     return SigningKeys(certificate_store(), get_clients().kms)
 
 
+def build_certificate_context(settings: Settings, clients: AwsClients, *, store: CertificateStore | None = None,
+                              keys: SigningKeys | None = None, clock: Clock = utc_now) -> CertificateContext:
+    """A certificate context over the given settings; the optional resources are those the function's
+    environment names (its grants)."""
+    store = store or CertificateStore(clients.dynamodb, settings.table("certificates"))
+    tables = settings.tables
+    return CertificateContext(
+        store=store,
+        documents=DocumentStore(clients.s3, settings.buckets.get("certificates"), settings.buckets.get("seals")),
+        keys=keys or SigningKeys(store, clients.kms),
+        tenants=TenantRepository(clients.dynamodb, settings.table("tenants")),
+        audit=AuditLog(clients.dynamodb, settings.table("audit"), clock), dynamodb=clients.dynamodb,
+        kms=clients.kms, sqs=clients.sqs,
+        ledger=(LedgerRepository(clients.dynamodb, tables["ledger"], tables.get("audit"))
+                if "ledger" in tables else None),
+        issuances=IssuanceRepository(clients.dynamodb, tables["issuances"]) if "issuances" in tables else None,
+        requests_queue_url=settings.queues.get("certificate_requests"), data_key_id=settings.keys.get("data"),
+        presign_expiry_seconds=settings.presign_expiry_seconds, link_expiry_seconds=settings.report_link_expiry_seconds,
+        clock=clock,
+    )
+
+
 @lru_cache(maxsize=1)
 def certificate_context() -> CertificateContext:
     """The certificate routes and the generation worker; each function's environment names only what
     it is granted."""
-    settings, clients = get_settings(), get_clients()
-    return CertificateContext(
-        store=certificate_store(),
-        documents=DocumentStore(clients.s3, settings.buckets.get("certificates"), settings.buckets.get("seals")),
-        keys=signing_keys(), tenants=tenants(), audit=audit(), dynamodb=clients.dynamodb, kms=clients.kms,
-        sqs=clients.sqs, ledger=ledger() if "ledger" in settings.tables else None,
-        issuances=issuances() if "issuances" in settings.tables else None,
-        requests_queue_url=settings.queues.get("certificate_requests"), data_key_id=settings.keys.get("data"),
-        presign_expiry_seconds=settings.presign_expiry_seconds, link_expiry_seconds=settings.report_link_expiry_seconds,
-    )
+    return build_certificate_context(get_settings(), get_clients(), store=certificate_store(), keys=signing_keys())
 
 
 def reset() -> None:

@@ -207,27 +207,34 @@ def _ready_to_issue(code: str, ctx: CertificateContext) -> None:
         raise DomainError("CERTIFICATE_SEAL_MISSING")
 
 
-def _enqueue(record: RequestRecord, ctx: CertificateContext) -> RequestAccepted:
-    ctx.store.put_new(request_item(record))
+def _enqueue(record: RequestRecord, ctx: CertificateContext) -> bool:
+    """Store and queue the request; False (and nothing sent) when a request with its id exists."""
+    if not ctx.store.put_new(request_item(record)):
+        return False
     message = RequestMessage(municipality_code=record.municipality_code, request_id=record.request_id)
     ctx.sqs.send_message(QueueUrl=ctx.need(ctx.requests_queue_url, "queue certificate_requests"),
                          MessageBody=message.model_dump_json())
-    return RequestAccepted(request_id=record.request_id)
+    return True
 
 
 def request_certificate(code: str, disaster_id: str, body: CertificateRequestBody, *, channel: Channel, actor: str,
-                        ctx: CertificateContext) -> RequestAccepted:
-    """Check and queue a request for a new certificate (counter, online or kiosk)."""
+                        ctx: CertificateContext, request_id: str | None = None) -> RequestAccepted:
+    """Check and queue a request for a new certificate (counter, online or kiosk). A caller that names
+    the ``request_id`` (a kiosk issuance, which keeps it before asking) may ask again after a crash:
+    a request already stored under that id is answered as accepted and not queued twice."""
     _ready_to_issue(code, ctx)
     facts = read_facts(ctx.need_ledger(), code, disaster_id, body.household_id)
     check_eligibility(body.kind, facts, person_id=body.person_id)
     record = RequestRecord(
-        municipality_code=code, request_id=new_request_id(code, ctx), kind=body.kind, disaster_id=disaster_id,
+        municipality_code=code, request_id=request_id or new_request_id(code, ctx), kind=body.kind,
+        disaster_id=disaster_id,
         household_id=body.household_id, person_id=body.person_id, copies=body.copies, affected=body.affected,
         members=body.members, reason=body.reason, channel=channel, requested_by=actor,
         requested_at=iso(ctx.clock()),
     )
-    accepted = _enqueue(record, ctx)
+    accepted = RequestAccepted(request_id=record.request_id)
+    if not _enqueue(record, ctx):
+        return accepted
     ctx.audit.record(code, actor=actor, action="certificate.requested", target=record.request_id, reason=body.reason,
                      details={"kind": body.kind, "channel": channel, "copies": body.copies, "disaster_id": disaster_id,
                               "household_id": body.household_id, "person_id": body.person_id})
@@ -252,7 +259,8 @@ def request_reissue(code: str, number: str, body: ReissueBody, *, channel: Chann
         members=certificate.members, reason=body.reason, channel=channel, requested_by=actor,
         requested_at=iso(ctx.clock()), reissue_of=number,
     )
-    accepted = _enqueue(record, ctx)
+    _enqueue(record, ctx)
+    accepted = RequestAccepted(request_id=record.request_id)
     ctx.audit.record(code, actor=actor, action="certificate.reissue_requested", target=number, reason=body.reason,
                      details={"request_id": record.request_id, "channel": channel, "copies": body.copies})
     return accepted

@@ -16,7 +16,9 @@ For a ``pending`` request:
    ``<code>/certificates/<FY>/<number>-<nn>.pdf``, then in one transaction: the certificate's current
    issue (``issued``, SHA-256 of the signed file), the issue item, and the request (``issued``).
 5. The issuance record (channel, copies, fees per copy, document hash), the ledger household's
-   certificate status (罹災証明書 only, ``ledger_link``), and the audit event ``certificate.issued``.
+   certificate status (罹災証明書 only, ``ledger_link``), and the audit event ``certificate.issued``
+   (``record_issued``). For the kiosk channel this step waits for the kiosk to take the document
+   (``kiosk.issuance``): a copy no kiosk fetched is never charged nor counted as handed out.
 
 A redelivered message resumes where the last attempt stopped: a ``numbered`` request is rendered
 again with its number and date of issue, an ``issued`` one only repeats step 5, whose writes are
@@ -117,7 +119,8 @@ def issue_requested(message: RequestMessage, ctx: CertificateContext) -> IssueOu
         request = _produce(request, pdf, tenant, ctx)
         if request.status == "refused":
             return _outcome(request)
-    _after_issue(request, tenant, ctx)
+    if request.channel != "kiosk":  # a kiosk's copy counts as issued when the kiosk takes the document
+        record_issued(request, tenant, ctx)
     return _outcome(request)
 
 
@@ -404,7 +407,9 @@ def issuance_record(request: RequestRecord, tenant: Municipality) -> IssuanceRec
     )
 
 
-def _after_issue(request: RequestRecord, tenant: Municipality, ctx: CertificateContext) -> None:
+def record_issued(request: RequestRecord, tenant: Municipality, ctx: CertificateContext) -> None:
+    """The records of a certificate handed out: the issuance record (charged), the ledger's 交付状況
+    and the audit event. Idempotent: the record is written once, the audit event only with it."""
     code = request.municipality_code
     first_time = ctx.need_issuances().record(issuance_record(request, tenant))
     if request.kind == "risai":

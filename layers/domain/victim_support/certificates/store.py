@@ -393,6 +393,16 @@ class DocumentStore:
         self.s3.put_object(Bucket=self._need(self.certificates_bucket, "certificates"), Key=object_key, Body=pdf,
                            ContentType="application/pdf", ChecksumSHA256=sha256_b64)
 
+    def get_certificate(self, object_key: str) -> bytes:
+        """An issued certificate's signed PDF (the kiosk hands it out instead of a link)."""
+        response = self.s3.get_object(Bucket=self._need(self.certificates_bucket, "certificates"), Key=object_key)
+        body = response["Body"]
+        try:
+            data: bytes = body.read()
+        finally:
+            body.close()
+        return data
+
     def certificate_link(self, object_key: str, expires_in: int) -> str:
         url: str = self.s3.generate_presigned_url(
             "get_object", Params={"Bucket": self._need(self.certificates_bucket, "certificates"), "Key": object_key,

@@ -19,7 +19,9 @@ from victim_support.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from victim_support.audit import AuditLog
+    from victim_support.certificates.context import CertificateContext
     from victim_support.kiosk.hours import ServiceConfigRepository
+    from victim_support.kiosk.issuance import KioskIssuanceRepository
     from victim_support.kiosk.jpki import TrustStore
     from victim_support.kiosk.links import CardLinks
     from victim_support.kiosk.registry import KioskRegistry, SecretBox
@@ -110,6 +112,20 @@ class KioskContext:
         from victim_support.audit import AuditLog
 
         return AuditLog(self.clients.dynamodb, self.settings.table("audit"), self.clock)
+
+
+    @cached_property
+    def issuances(self) -> KioskIssuanceRepository:
+        from victim_support.kiosk.issuance import KioskIssuanceRepository
+
+        return KioskIssuanceRepository(self.clients.dynamodb, self.settings.table("kiosk_issuances"))
+
+    @cached_property
+    def certificates(self) -> CertificateContext:
+        """Certificate requests, documents and their records, as the staff API and the worker use them."""
+        from victim_support.wiring import build_certificate_context
+
+        return build_certificate_context(self.settings, self.clients, clock=self.clock)
 
 
 _context: KioskContext | None = None

@@ -103,3 +103,71 @@ class PrintableList(BaseModel):
     municipality_code: str
     certificates: list[PrintableCertificate]
     expires_at: str
+
+
+# --- Kiosk API: issuance ---------------------------------------------------------------------------
+
+ISSUANCE_ID_PATTERN = r"^\d{6}-[0-9a-f]{32}$"
+IDEMPOTENCY_KEY_PATTERN = r"^[A-Za-z0-9_-]{8,64}$"
+
+
+class Quote(BaseModel):
+    """The price the kiosk showed the resident; the issuance is refused if it is not the current one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    price_per_copy_yen: int = Field(ge=0, le=100_000)
+    total_yen: int = Field(ge=0, le=1_000_000)
+
+
+class IssuanceRequest(BaseModel):
+    """``POST /kiosk/v1/issuances`` (with an ``Idempotency-Key`` header)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    session_id: str = Field(pattern=SESSION_ID_PATTERN)
+    option_id: str = Field(min_length=3, max_length=80, description="an option_id from the session's list")
+    copies: int = Field(ge=1, le=10)
+    quote: Quote
+
+
+class IssuanceAccepted(BaseModel):
+    issuance_id: str
+    status: Literal["pending"] = "pending"
+    option_id: str
+    copies: int
+    price_per_copy_yen: int
+    total_yen: int
+    accepted_at: str
+
+
+class IssuanceState(BaseModel):
+    """``GET /kiosk/v1/issuances/{id}``: pending (poll again), ready (with the document, once) or refused."""
+
+    issuance_id: str
+    status: Literal["pending", "ready", "refused"]
+    copies: int
+    total_yen: int
+    retry_after_ms: int | None = Field(default=None, description="pending: when to ask again")
+    code: str | None = Field(default=None, description="refused: the neutral reason code")
+    certificate_number: str | None = None
+    document_base64: str | None = Field(default=None, description="ready: the signed PDF to print, handed out once")
+    document_sha256: str | None = None
+    content_type: str | None = None
+
+
+class IssuanceResult(BaseModel):
+    """``POST /kiosk/v1/issuances/{id}/result``: what happened at the printer."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: Literal["printed", "failed"]
+    failure_code: str | None = Field(default=None, pattern=r"^[A-Z0-9_]{1,40}$",
+                                     description="failed: the kiosk's own reason code (paper jam, cancelled…)")
+
+
+class IssuanceResultRecorded(BaseModel):
+    issuance_id: str
+    status: Literal["printed", "failed"]
+    charged_yen: int = Field(description="what the resident pays: 0 after a failure")
+    recorded_at: str

@@ -16,6 +16,7 @@ is never served (``KIOSK_NOT_AVAILABLE``, the neutral code); nothing printable i
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, NoReturn
 
 from victim_support.errors import DomainError
@@ -26,8 +27,10 @@ from victim_support.observability import logger
 
 if TYPE_CHECKING:
     from victim_support.kiosk.context import KioskContext
+    from victim_support.kiosk.sessions import SessionRecord
     from victim_support.ledger.models import Disaster, Household
     from victim_support.ledger.repository import PersonRecord
+    from victim_support.tenants.models import Municipality
 
 MAX_COPIES = 10  # as many as a counter request may ask for
 TITLES = {"risai": "罹災証明書", "higai": "被災証明書"}
@@ -47,7 +50,27 @@ def _in_ledger(ctx: KioskContext, code: str, disaster: Disaster, person_id: str,
     return found, ctx.ledger.get_household(code, disaster.disaster_id, household_id)
 
 
-def list_printable(kiosk_id: str, session_id: str, *, ctx: KioskContext) -> PrintableList:
+@dataclass(frozen=True)
+class Option:
+    """A printable certificate with the ledger household it certifies (never shown to the kiosk)."""
+
+    public: PrintableCertificate
+    household_id: str
+
+
+@dataclass(frozen=True)
+class Printable:
+    session: SessionRecord
+    municipality: Municipality
+    price_per_copy_yen: int
+    options: tuple[Option, ...]
+
+    def option(self, option_id: str) -> Option | None:
+        return next((o for o in self.options if o.public.option_id == option_id), None)
+
+
+def printable_options(kiosk_id: str, session_id: str, *, ctx: KioskContext) -> Printable:
+    """The module docstring's options for the authenticated resident of the kiosk's live session."""
     from victim_support.fees.kiosk import kiosk_copy_charge
 
     record = load_session(kiosk_id, session_id, ctx)
@@ -68,7 +91,7 @@ def list_printable(kiosk_id: str, session_id: str, *, ctx: KioskContext) -> Prin
     price = kiosk_copy_charge(municipality.certificate_fee_yen).resident_pays
     disasters = sorted((d for d in ctx.ledger.list_disasters(code) if d.status == "open"),
                        key=lambda d: (d.occurred_on, d.registered_at), reverse=True)
-    options: list[PrintableCertificate] = []
+    options: list[Option] = []
     for disaster in disasters:
         found = _in_ledger(ctx, code, disaster, person_id, resident, municipality.current_generation)
         if found is None:
@@ -81,12 +104,18 @@ def list_printable(kiosk_id: str, session_id: str, *, ctx: KioskContext) -> Prin
         kinds: list[Literal["risai", "higai"]] = ["higai"]
         if household is not None and household.damage_level is not None:
             kinds.insert(0, "risai")
-        options += [PrintableCertificate(
+        options += [Option(PrintableCertificate(
             option_id=f"{kind}:{disaster.disaster_id}", kind=kind, title_ja=TITLES[kind],
             disaster_id=disaster.disaster_id, disaster_name=disaster.name, occurred_on=disaster.occurred_on,
-            price_per_copy_yen=price, max_copies=MAX_COPIES) for kind in kinds]
+            price_per_copy_yen=price, max_copies=MAX_COPIES), household_id=person.household_id) for kind in kinds]
     if not options:
         raise DomainError("KIOSK_NOTHING_TO_PRINT")
-    expires_at = keep_alive(record, ctx)
-    logger.info("kiosk certificates listed", extra={"session_id": session_id, "options": len(options)})
-    return PrintableList(session_id=session_id, municipality_code=code, certificates=options, expires_at=expires_at)
+    return Printable(record, municipality, price, tuple(options))
+
+
+def list_printable(kiosk_id: str, session_id: str, *, ctx: KioskContext) -> PrintableList:
+    printable = printable_options(kiosk_id, session_id, ctx=ctx)
+    expires_at = keep_alive(printable.session, ctx)
+    logger.info("kiosk certificates listed", extra={"session_id": session_id, "options": len(printable.options)})
+    return PrintableList(session_id=session_id, municipality_code=printable.session.municipality_code,
+                         certificates=[o.public for o in printable.options], expires_at=expires_at)
