@@ -1,9 +1,12 @@
 """Kiosk issuance end to end over HTTP: residents uploaded, a disaster's ledger built and surveyed through
-the staff API, then a kiosk signs in a resident with a simulated My Number card and lists what may be
-printed. The local gateway runs the kiosk authorizer on every kiosk request, as API Gateway does."""
+the staff API, the signing key and seal set up, then a kiosk signs in a resident with a simulated My
+Number card, lists what may be printed, orders, takes the document once and reports the print. The
+local gateway runs the kiosk authorizer on every kiosk request, as API Gateway does; the certificate
+generation worker runs behind the local queue poller."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,8 +17,11 @@ import pytest
 from victim_support.kiosk.jpki_sim import SimulatedCA, SimulatedCard
 from victim_support.kiosk.signing import sign_request
 
-from infra.local.kiosk_cards import install_trust, link_cards
+from infra.local.cli import main as cli_main
+from infra.local.demo_flows import counter_certificate
+from infra.local.kiosk_cards import install_trust, link_cards, make_cards, save_ca
 from infra.local.kiosk_client import SESSIONS, KioskApiError, KioskClient
+from infra.local.kiosk_simulator import load_card, print_certificate
 from infra.local.provision import local_clients
 from infra.local.staff_client import StaffApiClient
 
@@ -37,6 +43,8 @@ class Setup:
     stack: Any
     kiosk: KioskClient
     cards: dict[str, SimulatedCard]
+    ca: SimulatedCA
+    staff: StaffApiClient
 
 
 def _wait_open(staff: StaffApiClient, disaster_id: str) -> None:
@@ -76,13 +84,16 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
             "surveyor": "益城町 被害認定班A", "surveyed_on": "2026-04-20",
             "dwelling_address": "熊本県上益城郡益城町大字木山1番地", "completed": True, "damage_level": "全壊"})
         stack.wait_idle(60)
+        counter = counter_certificate(stack, operator, staff, MASHIKI, disaster["disaster_id"], "1",
+                                      tmp_path_factory.mktemp("counter"), lambda _: None)  # key and seal
+        assert counter["number"]
 
         ca = SimulatedCA.create()
         cards = {person: ca.issue_card() for person in ("1001", "2001", "3001")}
         clients = local_clients(stack.endpoint_url)
         install_trust(clients, stack.resources.buckets["jpki"], ca)
         link_cards(clients, stack.resources.tables["card_links"], MASHIKI, cards)
-        yield Setup(stack, KioskClient(stack.api_url, KIOSK, registered["secret"]), cards)
+        yield Setup(stack, KioskClient(stack.api_url, KIOSK, registered["secret"]), cards, ca, staff)
 
 
 def _code(error: pytest.ExceptionInfo[KioskApiError]) -> tuple[int, str | None]:
@@ -144,3 +155,66 @@ def test_a_disabled_kiosk_is_refused_over_http(setup: Setup, tmp_path: Path) -> 
     with pytest.raises(KioskApiError) as refused:
         kiosk.open_session(MASHIKI)
     assert _code(refused) == (403, "KIOSK_DISABLED")
+
+
+# --- Issuance -------------------------------------------------------------------------------------------
+
+def test_the_simulator_prints_a_risai_certificate_handed_out_once(setup: Setup, tmp_path: Path) -> None:
+    printed = print_certificate(setup.kiosk, setup.cards["1001"], MASHIKI, kind="risai", out=tmp_path,
+                                poll_interval_s=0.05)
+    assert (printed.outcome, printed.total_yen, printed.copies) == ("printed", 10, 1)
+    assert printed.pdf is not None and printed.pdf.read_bytes().startswith(b"%PDF")
+    certificate = setup.staff._call("GET", f"/certificates/{printed.certificate_number}")
+    assert (certificate["status"], certificate["kind"]) == ("issued", "risai")
+    with pytest.raises(KioskApiError) as refused:
+        setup.kiosk.issuance(printed.issuance_id)
+    assert _code(refused) == (409, "KIOSK_DOCUMENT_ALREADY_HANDED_OUT")
+
+
+def test_an_issuance_retried_with_its_key_is_answered_once_and_charged_once(setup: Setup) -> None:
+    session_id = setup.kiosk.sign_in(MASHIKI, setup.cards["2001"])
+    option = setup.kiosk.certificates(session_id)["certificates"][0]
+    assert option["kind"] == "higai"
+    first = setup.kiosk.send("POST", "/kiosk/v1/issuances", {
+        "session_id": session_id, "option_id": option["option_id"], "copies": 2,
+        "quote": {"price_per_copy_yen": 10, "total_yen": 20}}, headers={"Idempotency-Key": "e2e-retry-key-0001"})
+    again = setup.kiosk.send("POST", "/kiosk/v1/issuances", {
+        "session_id": session_id, "option_id": option["option_id"], "copies": 2,
+        "quote": {"price_per_copy_yen": 10, "total_yen": 20}}, headers={"Idempotency-Key": "e2e-retry-key-0001"})
+    assert (first.status_code, again.status_code) == (202, 202)
+    assert again.json() == first.json() and again.headers["Idempotent-Replayed"] == "true"
+    other = setup.kiosk.send("POST", "/kiosk/v1/issuances", {
+        "session_id": session_id, "option_id": option["option_id"], "copies": 1,
+        "quote": {"price_per_copy_yen": 10, "total_yen": 10}}, headers={"Idempotency-Key": "e2e-retry-key-0001"})
+    assert (other.status_code, other.json()["code"]) == (409, "KIOSK_IDEMPOTENCY_KEY_REUSED")
+    issuance_id = first.json()["issuance_id"]
+    deadline = time.monotonic() + 60
+    state = setup.kiosk.issuance(issuance_id)
+    while state["status"] == "pending" and time.monotonic() < deadline:
+        time.sleep(0.1)
+        state = setup.kiosk.issuance(issuance_id)
+    assert state["status"] == "ready" and state["copies"] == 2
+    assert setup.kiosk.report(issuance_id, "printed")["charged_yen"] == 20
+
+
+def test_a_failed_print_is_not_charged_and_its_certificate_is_revoked(setup: Setup) -> None:
+    printed = print_certificate(setup.kiosk, setup.cards["1001"], MASHIKI, kind="risai", fail="PAPER_JAM",
+                                poll_interval_s=0.05)
+    assert (printed.outcome, printed.total_yen, printed.pdf) == ("failed", 0, None)
+    certificate = setup.staff._call("GET", f"/certificates/{printed.certificate_number}")
+    assert certificate["status"] == "revoked"
+
+
+def test_the_kiosk_command_walks_the_flow_with_a_card_file(setup: Setup, tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    save_ca(setup.ca, tmp_path)
+    path = make_cards(tmp_path, MASHIKI, ["1002"])["1002"]
+    card, municipality = load_card(path)
+    assert municipality == MASHIKI
+    link_cards(local_clients(setup.stack.endpoint_url), setup.stack.resources.tables["card_links"], MASHIKI,
+               {"1002": card})
+    code = cli_main(["kiosk", "--card", str(path), "--endpoint", setup.stack.api_url, "--kiosk-id", KIOSK,
+                     "--secret", setup.kiosk.secret, "--out", str(tmp_path / "printed")])
+    assert code == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["outcome"] == "printed" and Path(summary["pdf"]).read_bytes().startswith(b"%PDF")
