@@ -229,6 +229,7 @@ def test_a_counter_request_becomes_a_signed_pdf_with_its_records(cloud: Cloud, r
     assert (view["number"], view["reissue_count"], view["issued_on"]) == (number(1), 0, today().isoformat())
     pdf = download(view)
     assert hashlib.sha256(pdf).hexdigest() == view["document_sha256"]
+    assert len(pdf) < 60_000, len(pdf)  # signed, seal and members included
     fy = fiscal_year_of_date(today())
     stored = cloud.clients.s3.get_object(Bucket=cloud.bucket("certificates"),
                                          Key=f"{MASHIKI}/certificates/{fy}/{number(1)}-00.pdf")
