@@ -12,17 +12,20 @@ from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, proce
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyValidationError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 from victim_support import wiring
 from victim_support.idempotency import SettingsPersistenceLayer
-from victim_support.ledger.commands import apply_command
+from victim_support.ledger.commands import apply_command, refuse_reused_command_id
 from victim_support.ledger.models import CommandEnvelope
 from victim_support.observability import logger, metrics, tracer
 
 processor = SqsFifoPartialProcessor(skip_group_on_error=True)
 # Command ids are unique per municipality; the record outlives SQS retention and a client's late retries.
+# The same id with another disaster or other content is not a retry: refused (audited), not dropped.
 idempotency = IdempotencyConfig(event_key_jmespath="[municipality_code, command.command_id]",
+                                payload_validation_jmespath="[disaster_id, command]",
                                 expires_after_seconds=30 * 24 * 3600)
 persistence = SettingsPersistenceLayer()
 
@@ -46,7 +49,10 @@ def record_handler(record: SQSRecord) -> None:
         # Locations and error types only: pydantic's message would quote the body (personal data).
         problems = sorted({f"{'.'.join(str(p) for p in e['loc'])}:{e['type']}" for e in error.errors()})
         raise MalformedCommandError(f"not a command envelope: {problems}") from None
-    handle_command(envelope=envelope)
+    try:
+        handle_command(envelope=envelope)
+    except IdempotencyValidationError:
+        refuse_reused_command_id(envelope, wiring.ledger_context())
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -506,6 +506,19 @@ def test_the_same_command_twice_is_applied_once(cloud: Cloud, ledger: str) -> No
     assert len([e for e in audit_events(MASHIKI) if e["details"].get("command_id") == "payment-once"]) == 1
 
 
+def test_a_command_id_reused_for_another_command_is_refused_not_dropped(cloud: Cloud, ledger: str) -> None:
+    accepted(ledger, survey("survey-reused", damage_level="半壊"))
+    apply(cloud)
+    other = survey("survey-reused", damage_level="全壊")  # the same id, other content
+    enqueue(cloud, envelope(MASHIKI, ledger, other).model_dump_json(), group=f"{MASHIKI}#{ledger}#1",
+            dedup="reused-1")
+    assert apply(cloud) == 1  # consumed, not retried into the DLQ
+    assert household(MASHIKI, ledger, "1").damage_level == "半壊"
+    refusals = [e for e in audit_events(MASHIKI) if e["action"] == "ledger.command_refused"]
+    assert [(e["details"]["command_id"], e["details"]["code"]) for e in refusals] == [
+        ("survey-reused", "LEDGER_COMMAND_ID_REUSED")]
+
+
 def test_a_write_that_slips_in_between_read_and_write_is_not_lost(cloud: Cloud, ledger: str,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     ctx = wiring.ledger_context()

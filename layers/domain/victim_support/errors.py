@@ -137,6 +137,8 @@ _SPECS = [
     ErrorSpec("LEDGER_PERSON_EXISTS", Severity.API, "同じ番号の対象者が既に登録されています",
               "A person with this id is already in the ledger", 409),
     ErrorSpec("LEDGER_HOUSEHOLD_CLOSED", Severity.API, "この世帯は終了しています", "The household is closed", 409),
+    ErrorSpec("LEDGER_COMMAND_ID_REUSED", Severity.API, "このコマンドIDは別の内容のコマンドに使われています",
+              "The command id was used for a different command; use a new id", 409),
     ErrorSpec("LEDGER_PAYMENT_EXCEEDS_DECISION", Severity.API, "支給決定額を超える支払いは記録できません",
               "The payment would exceed the support decided for the household", 409),
     ErrorSpec("LEDGER_PROTECTED_PERSON", Severity.API,

@@ -232,6 +232,12 @@ def _refuse(envelope: CommandEnvelope, error: DomainError, ctx: LedgerContext) -
                           code=error.code, detail=error.detail)
 
 
+def refuse_reused_command_id(envelope: CommandEnvelope, ctx: LedgerContext) -> CommandOutcome:
+    """A command whose id was applied before with other content: refused and audited, never applied
+    (the id's first command stands; a retry with the same content is answered by idempotency)."""
+    return _refuse(envelope, DomainError("LEDGER_COMMAND_ID_REUSED"), ctx)
+
+
 def _remote_details(envelope: CommandEnvelope) -> dict[str, Any]:
     return {"acting_for": envelope.acting_for, "grant_id": envelope.grant_id} if envelope.grant_id else {}
 
