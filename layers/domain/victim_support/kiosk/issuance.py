@@ -203,11 +203,11 @@ def create_issuance(kiosk_id: str, idempotency_key: str, request: IssuanceReques
         copies=request.copies, price_per_copy_yen=price, total_yen=price * request.copies,
         request_id=new_request_id(code, ctx.certificates), accepted_at=iso(ctx.clock()),
     )
+    keep_alive(session, ctx)
     if not ctx.issuances.create(record):  # the same key, concurrently: answer as the first
         stored = ctx.issuances.get(code, issuance_id)
         assert stored is not None
         return _replay(stored, request_sha256, ctx), True
-    keep_alive(session, ctx)
     try:
         _certificate_request(record, ctx)
     except DomainError as refusal:
