@@ -196,6 +196,9 @@ def sign_pdf(pdf: bytes, signer: KmsSigner, *, reason: str, location: str, field
         location=location,
         md_algorithm=DIGEST_ALGORITHM,
         subfilter=fields.SigSeedSubFilter.PADES,
+        # The dry run signs with MAX_SIGNATURE_BYTES, the longest DER signature the key can make, so the
+        # exact estimate always fits; pyHanko's default adds 50 % more room, which only pads the file.
+        tight_size_estimates=True,
     )
     output = signers.PdfSigner(metadata, signer=signer).sign_pdf(writer)
     signed: bytes = output.getvalue()
