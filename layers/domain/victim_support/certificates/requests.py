@@ -227,9 +227,8 @@ def request_certificate(code: str, disaster_id: str, body: CertificateRequestBod
     check_eligibility(body.kind, facts, person_id=body.person_id)
     record = RequestRecord(
         municipality_code=code, request_id=request_id or new_request_id(code, ctx), kind=body.kind,
-        disaster_id=disaster_id,
-        household_id=body.household_id, person_id=body.person_id, copies=body.copies, affected=body.affected,
-        members=body.members, reason=body.reason, channel=channel, requested_by=actor,
+        disaster_id=disaster_id, household_id=body.household_id, person_id=body.person_id, copies=body.copies,
+        affected=body.affected, members=body.members, reason=body.reason, channel=channel, requested_by=actor,
         requested_at=iso(ctx.clock()),
     )
     accepted = RequestAccepted(request_id=record.request_id)
