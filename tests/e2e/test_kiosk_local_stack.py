@@ -10,10 +10,12 @@ import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from victim_support.kiosk.context import kiosk_context
 from victim_support.kiosk.jpki_sim import SimulatedCA, SimulatedCard
 from victim_support.kiosk.signing import sign_request
 
@@ -35,7 +37,15 @@ RESIDENTS = """person_id,household_id,name,name_kana,birth_date,sex,relationship
 1002,1,益城 花子,マシキ ハナコ,1972-05-01,2,妻,熊本県上益城郡益城町大字木山1番地,
 2001,2,木山 一郎,キヤマ イチロウ,1950-01-20,1,世帯主,熊本県上益城郡益城町大字木山2番地,
 3001,3,宮園 美咲,ミヤゾノ ミサキ,1985-07-07,2,世帯主,熊本県上益城郡益城町宮園5-6,1
+5001,5,惣領 次郎,ソウリョウ ジロウ,1940-02-02,1,世帯主,熊本県上益城郡益城町惣領7番地,
 """
+# After the ledger is built: 5001 moved out (or died), 4001 moved in (in no disaster's ledger).
+DELTA = """person_id,household_id,name,name_kana,birth_date,sex,relationship,address,change_type,change_date
+5001,5,惣領 次郎,ソウリョウ ジロウ,1940-02-02,1,世帯主,熊本県上益城郡益城町惣領7番地,remove,2026-05-01
+4001,4,安永 三郎,ヤスナガ サブロウ,1990-09-09,1,世帯主,熊本県上益城郡益城町安永8番地,add,2026-05-01
+"""
+CHIYODA = "131016"  # 千代田区: registered for kiosks, one resident with a card linked there
+NO_BCL = "141003"  # 横浜市: registered without BCL's issuance server
 
 
 @dataclass
@@ -74,11 +84,16 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
         residents.write_text(RESIDENTS, encoding="utf-8")
         ticket = staff.request_upload(residents, "full")
         staff.put_file(ticket, residents)
-        assert staff.wait(ticket["upload_id"])["rows_stored"] == 4
+        assert staff.wait(ticket["upload_id"])["rows_stored"] == 5
         disaster = staff._call("POST", "/disasters", {"name": "令和8年益城町地震", "occurred_on": "2026-04-14",
                                                       "cause": "地震", "affected_areas": ["益城町全域"],
                                                       "relief_act_applies": True})
         _wait_open(staff, disaster["disaster_id"])
+        delta = tmp_path_factory.mktemp("kiosk-delta") / "異動.csv"
+        delta.write_text(DELTA, encoding="utf-8")
+        ticket = staff.request_upload(delta, "delta")
+        staff.put_file(ticket, delta)
+        assert staff.wait(ticket["upload_id"])["status"] == "succeeded"
         staff._call("POST", f"/disasters/{disaster['disaster_id']}/commands", {
             "type": "record_survey", "command_id": "kiosk-e2e-survey-1", "household_id": "1", "round": "1次調査",
             "surveyor": "益城町 被害認定班A", "surveyed_on": "2026-04-20",
@@ -88,11 +103,17 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
                                       tmp_path_factory.mktemp("counter"), lambda _: None)  # key and seal
         assert counter["number"]
 
+        for code, registration in ((CHIYODA, REGISTRATION), (NO_BCL, {**REGISTRATION, "pattern": "A",
+                                                                       "uses_bcl_issuance_server": False})):
+            operator.register_municipality(code, registration)
+
         ca = SimulatedCA.create()
-        cards = {person: ca.issue_card() for person in ("1001", "2001", "3001")}
+        cards = {person: ca.issue_card() for person in ("1001", "2001", "3001", "4001", "5001", "chiyoda")}
         clients = local_clients(stack.endpoint_url)
         install_trust(clients, stack.resources.buckets["jpki"], ca)
-        link_cards(clients, stack.resources.tables["card_links"], MASHIKI, cards)
+        link_cards(clients, stack.resources.tables["card_links"], MASHIKI,
+                   {p: c for p, c in cards.items() if p != "chiyoda"})
+        link_cards(clients, stack.resources.tables["card_links"], CHIYODA, {"1001": cards["chiyoda"]})
         yield Setup(stack, KioskClient(stack.api_url, KIOSK, registered["secret"]), cards, ca, staff)
 
 
@@ -218,3 +239,61 @@ def test_the_kiosk_command_walks_the_flow_with_a_card_file(setup: Setup, tmp_pat
     assert code == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["outcome"] == "printed" and Path(summary["pdf"]).read_bytes().startswith(b"%PDF")
+
+
+# --- Every refusal, over HTTP -------------------------------------------------------------------------
+
+def _refused(call: Any) -> tuple[int, str | None]:
+    with pytest.raises(KioskApiError) as refused:
+        call()
+    return _code(refused)
+
+
+def test_cards_that_cannot_be_trusted_are_refused_over_http(setup: Setup) -> None:
+    kiosk = setup.kiosk
+    stranger = SimulatedCA.create("Another CA").issue_card()
+    expired = setup.ca.issue_card(not_before=datetime.now(UTC) - timedelta(days=400),
+                                  not_after=datetime.now(UTC) - timedelta(days=1))
+    for card, expected in ((stranger, (401, "KIOSK_CARD_UNTRUSTED")), (expired, (401, "KIOSK_CARD_EXPIRED"))):
+        session = kiosk.open_session(MASHIKI)
+        assert _refused(lambda: kiosk.authenticate(session, card)) == expected  # noqa: B023
+
+    session = kiosk.open_session(MASHIKI)
+    body = {"certificate": setup.cards["1001"].certificate_b64, "signature": setup.cards["1001"].sign("another nonce")}
+    assert _refused(lambda: kiosk.call("POST", f"{SESSIONS}/{session['session_id']}/authenticate", body)) == (
+        401, "KIOSK_NONCE_SIGNATURE_INVALID")
+
+
+def test_a_revoked_card_is_refused_over_http(setup: Setup) -> None:
+    revoked = setup.ca.issue_card()
+    clients = local_clients(setup.stack.endpoint_url)
+    link_cards(clients, setup.stack.resources.tables["card_links"], MASHIKI, {"1002": revoked})
+    install_trust(clients, setup.stack.resources.buckets["jpki"], setup.ca, revoked=(revoked.serial,))
+    kiosk_context().trust.invalidate()  # the handlers run in this process: re-read the CRL now, not in minutes
+    try:
+        session = setup.kiosk.open_session(MASHIKI)
+        assert _refused(lambda: setup.kiosk.authenticate(session, revoked)) == (401, "KIOSK_CARD_REVOKED")
+    finally:
+        install_trust(clients, setup.stack.resources.buckets["jpki"], setup.ca)
+        kiosk_context().trust.invalidate()
+
+
+def test_residents_who_may_not_print_are_refused_over_http(setup: Setup) -> None:
+    kiosk = setup.kiosk
+    moved_out = kiosk.open_session(MASHIKI)
+    assert _refused(lambda: kiosk.authenticate(moved_out, setup.cards["5001"])) == (403, "KIOSK_NOT_AVAILABLE")
+    newcomer = kiosk.sign_in(MASHIKI, setup.cards["4001"])  # resident now, in no disaster's ledger
+    assert _refused(lambda: kiosk.certificates(newcomer)) == (404, "KIOSK_NOTHING_TO_PRINT")
+    other_town = kiosk.open_session(MASHIKI)  # a card linked to a resident of 千代田区
+    assert _refused(lambda: kiosk.authenticate(other_town, setup.cards["chiyoda"])) == (401, "KIOSK_CARD_NOT_LINKED")
+
+
+def test_municipalities_that_do_not_serve_kiosks_now_are_refused_over_http(setup: Setup) -> None:
+    assert _refused(lambda: setup.kiosk.open_session(NO_BCL)) == (403, "KIOSK_BCL_SERVER_REQUIRED")
+    operator = StaffApiClient(setup.stack.api_url, setup.stack.issue_token(None, groups=("operators",)))
+    now = datetime.now(UTC)
+    operator._call("PUT", f"/municipalities/{CHIYODA}/kiosk-service", {
+        "opens": "00:00", "closes": "24:00", "closed_periods": [],
+        "maintenance": [{"starts_at": (now - timedelta(minutes=5)).isoformat(),
+                         "ends_at": (now + timedelta(hours=1)).isoformat(), "note": "system update"}]})
+    assert _refused(lambda: setup.kiosk.open_session(CHIYODA)) == (403, "KIOSK_OUT_OF_HOURS")
