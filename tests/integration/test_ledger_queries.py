@@ -587,3 +587,59 @@ def test_a_ledger_built_from_residents_is_searched_viewed_counted_exported_and_m
 def submission_for(disaster_id: str, *, kana: str, birth: str, address: str) -> dict[str, Any]:
     body: dict[str, Any] = json.loads(sample("staff_api/post_application.json")["body"])
     return {**body, "disaster_id": disaster_id, "applicant_kana": kana, "birth_date": birth, "address": address}
+
+
+# Every staff route under a disaster, with a body it accepts: another municipality, without a live
+# grant, must get nothing of 益城町's ledger through any of them, and change nothing.
+_COMMAND = {"type": "record_survey", "command_id": "isolation-1", "household_id": "1001", "round": "1次調査",
+            "surveyor": "班", "surveyed_on": "2026-11-27", "dwelling_address": "益城町木山1", "completed": True,
+            "damage_level": "全壊"}
+# (path parameters besides the disaster, query, body): for a GET the second item is its query.
+DISASTER_ROUTE_CALLS: dict[tuple[str, str], tuple[dict[str, str], Any]] = {
+    ("GET", "/disasters/{disaster_id}"): ({}, None),
+    ("POST", "/disasters/{disaster_id}/close"): ({}, {"reason": "終了"}),
+    ("POST", "/disasters/{disaster_id}/commands"): ({}, _COMMAND),
+    ("GET", "/disasters/{disaster_id}/persons"): ({}, {"kana": "やまだ"}),
+    ("GET", "/disasters/{disaster_id}/households/{household_id}"): ({"household_id": "1001"}, None),
+    ("GET", "/disasters/{disaster_id}/summary"): ({}, None),
+    ("GET", "/disasters/{disaster_id}/export"): ({}, None),
+    ("POST", "/disasters/{disaster_id}/grants"): ({}, "grant"),
+    ("GET", "/disasters/{disaster_id}/grants"): ({}, None),
+    ("POST", "/disasters/{disaster_id}/grants/{grant_id}/revoke"): ({"grant_id": "G-isolation"}, {"reason": "x"}),
+    ("POST", "/disasters/{disaster_id}/certificates"): ({}, {"kind": "risai", "household_id": "1001"}),
+}
+
+
+def test_the_isolation_table_names_every_disaster_route() -> None:
+    from infra.topology import TOPOLOGY
+
+    routes = {(r.method, r.path) for r in TOPOLOGY.routes if r.path.startswith("/disasters/{disaster_id}")}
+    assert routes == set(DISASTER_ROUTE_CALLS)
+
+
+@pytest.mark.parametrize("route", sorted(DISASTER_ROUTE_CALLS), ids=lambda r: f"{r[0]} {r[1]}")
+def test_no_disaster_route_reaches_another_municipalitys_ledger_without_a_grant(
+        cloud: Cloud, route: tuple[str, str]) -> None:
+    seed_mashiki()
+    method, resource = route
+    extra, given = DISASTER_ROUTE_CALLS[route]
+    body = grant_body(grantee="011002") if given == "grant" else given if method == "POST" else None
+    search = given if method == "GET" and given else {}
+    params = {"disaster_id": D, **extra}
+    before = wiring.ledger().get_household(MASHIKI, D, "1001")
+    for acting in ({}, {"municipality": MASHIKI}):  # as itself, then claiming to act for 益城町
+        status, answer = call(event(method, resource, params, code=CHIYODA, query={**search, **acting} or None,
+                                    body=body))
+        if route == ("GET", "/disasters/{disaster_id}/grants"):
+            assert (status, answer) == (200, {"grants": []})  # always the caller's own grants: none
+        else:
+            assert status in (403, 404), (acting, status, answer)
+        assert "山田" not in json.dumps(answer, ensure_ascii=False)
+    assert wiring.ledger().get_household(MASHIKI, D, "1001") == before
+    disaster = wiring.ledger().get_disaster(MASHIKI, D)
+    assert disaster is not None and disaster.status == "open"
+    assert wiring.grants().given_by(MASHIKI) == []  # and no grant given in its name
+    for queue in ("ledger_commands", "certificate_requests"):  # nothing was sent on for 益城町
+        attributes = cloud.clients.sqs.get_queue_attributes(
+            QueueUrl=cloud.queue_url(queue), AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]
+        assert attributes["ApproximateNumberOfMessages"] == "0", queue
