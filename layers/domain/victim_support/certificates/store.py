@@ -33,6 +33,7 @@ from pydantic import BaseModel, Field
 
 from victim_support.certificates.models import CertificateKind
 from victim_support.dynamo.attributes import from_item, to_item
+from victim_support.dynamo.conditions import is_condition_failure
 from victim_support.errors import DomainError
 from victim_support.settings import MissingResourceError
 
@@ -243,10 +244,6 @@ def seal_item(record: SealRecord) -> Item:
 
 def signing_item(profile: SigningProfile) -> Item:
     return _item(profile.municipality_code, SIGNING_SK, "signing", profile)
-
-
-def is_condition_failure(error: ClientError) -> bool:
-    return bool(error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException")
 
 
 def cancellation_codes(error: ClientError) -> list[str | None]:

@@ -7,10 +7,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
-
 from victim_support.clock import JST
 from victim_support.dynamo.attributes import from_item, to_item
+from victim_support.dynamo.conditions import conditional
 from victim_support.issuances.models import IssuanceRecord
 
 if TYPE_CHECKING:
@@ -37,19 +36,15 @@ class IssuanceRepository:
     def record(self, record: IssuanceRecord) -> bool:
         """Store a record once; False when the same record was already stored (a retried call)."""
         item = {**to_item(record.model_dump(mode="json")), **record_key(record)}
-        try:
-            self._client.put_item(TableName=self._table, Item=item,
-                                  ConditionExpression="attribute_not_exists(pk)")
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return conditional(self._client.put_item, TableName=self._table, Item=item,
+                           ConditionExpression="attribute_not_exists(pk)")
 
-    def void(self, record: IssuanceRecord) -> None:
-        """Mark a stored record voided (a kiosk print that failed): kept for the audit, never charged."""
-        self._client.update_item(
-            TableName=self._table, Key=record_key(record), UpdateExpression="SET #status = :voided",
+    def void(self, record: IssuanceRecord) -> bool:
+        """Mark a stored record voided (a kiosk print that failed): kept for the audit, never charged.
+        False when no such record was stored (nothing was charged)."""
+        return conditional(
+            self._client.update_item, TableName=self._table, Key=record_key(record),
+            UpdateExpression="SET #status = :voided",
             ConditionExpression="attribute_exists(pk)",
             ExpressionAttributeNames={"#status": "status"}, ExpressionAttributeValues={":voided": {"S": "voided"}},
         )

@@ -42,11 +42,11 @@ import hashlib
 import json
 from typing import TYPE_CHECKING, Any, Literal
 
-from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
 from victim_support.clock import iso
 from victim_support.dynamo.attributes import from_item, to_item
+from victim_support.dynamo.conditions import conditional
 from victim_support.errors import DomainError
 from victim_support.kiosk.models import (
     IssuanceAccepted,
@@ -128,13 +128,7 @@ class KioskIssuanceRepository:
         kwargs: dict[str, Any] = {"ConditionExpression": condition}
         if values:
             kwargs["ExpressionAttributeValues"] = to_item(values)
-        try:
-            self._client.put_item(TableName=self._table, Item=item, **kwargs)
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return conditional(self._client.put_item, TableName=self._table, Item=item, **kwargs)
 
     def create(self, record: KioskIssuance) -> bool:
         """Store a new issuance; False when one with its id (the same Idempotency-Key) exists."""
@@ -337,11 +331,8 @@ def _void(record: KioskIssuance, ctx: KioskContext) -> None:
     code = record.municipality_code
     request = certificates.store.get_request(code, record.request_id)
     assert request is not None and request.number is not None
-    try:
-        certificates.need_issuances().void(issuance_record(request, certificates.tenants.require(code)))
-    except ClientError as error:  # never charged: the hand-out stopped before the charge was recorded
-        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
-            raise
+    # False when never charged: the hand-out stopped before the charge was recorded.
+    certificates.need_issuances().void(issuance_record(request, certificates.tenants.require(code)))
     reason = f"コンビニ交付の印刷失敗 ({record.failure_code or '-'})"
     revoke_certificate(code, request.number, RevokeBody(reason=reason), actor=f"kiosk:{record.kiosk_id}",
                        ctx=certificates)

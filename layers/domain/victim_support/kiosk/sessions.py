@@ -20,11 +20,11 @@ import secrets
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
-from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
 from victim_support.clock import iso
 from victim_support.dynamo.attributes import from_item, to_item
+from victim_support.dynamo.conditions import conditional
 from victim_support.errors import DomainError
 from victim_support.kiosk.eligibility import ensure_service, refuse_unavailable, resident_refusal
 from victim_support.kiosk.models import CardAuthentication, SessionAuthenticated, SessionOpened, SessionRequest
@@ -54,16 +54,6 @@ class SessionRecord(BaseModel):
     version: int = 1
 
 
-def _conditional(call: Any, **kwargs: Any) -> bool:
-    try:
-        call(**kwargs)
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
-
-
 class SessionRepository:
     def __init__(self, client: DynamoDBClient, table_name: str) -> None:
         self._client = client
@@ -87,7 +77,7 @@ class SessionRepository:
 
     def spend_nonce(self, record: SessionRecord, *, now: str, expires_at: str, ttl: int) -> bool:
         """Mark the nonce used (and the session active); False when it was used or the session expired."""
-        return _conditional(
+        return conditional(
             self._client.update_item, TableName=self._table, Key=self._key(record.municipality_code, record.session_id),
             UpdateExpression="SET nonce_used = :true, expires_at = :expires, #ttl = :ttl, #v = #v + :one",
             ConditionExpression="nonce_used = :false AND expires_at > :now",
@@ -98,7 +88,7 @@ class SessionRepository:
 
     def authenticate(self, record: SessionRecord, *, person_id: str, card_serial: str, now: str, expires_at: str,
                      ttl: int) -> bool:
-        return _conditional(
+        return conditional(
             self._client.update_item, TableName=self._table, Key=self._key(record.municipality_code, record.session_id),
             UpdateExpression="SET #status = :authenticated, person_id = :person, card_serial = :serial, "
             "expires_at = :expires, #ttl = :ttl, #v = #v + :one",
@@ -110,7 +100,7 @@ class SessionRepository:
         )
 
     def touch(self, record: SessionRecord, *, now: str, expires_at: str, ttl: int) -> bool:
-        return _conditional(
+        return conditional(
             self._client.update_item, TableName=self._table, Key=self._key(record.municipality_code, record.session_id),
             UpdateExpression="SET expires_at = :expires, #ttl = :ttl",
             ConditionExpression="expires_at > :now",
