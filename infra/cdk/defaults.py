@@ -7,7 +7,7 @@ Values here are deployment choices, not part of the system's topology.
 
 from __future__ import annotations
 
-from aws_cdk import Duration, aws_lambda, aws_logs
+from aws_cdk import Duration, aws_apigateway, aws_lambda, aws_logs
 
 ARCHITECTURE = aws_lambda.Architecture.ARM_64
 RUNTIME = aws_lambda.Runtime.PYTHON_3_12
@@ -28,6 +28,25 @@ ACCESS_LOG_EXPIRY = Duration.days(365)
 API_STAGE = "v1"
 API_THROTTLE_RATE = 50
 API_THROTTLE_BURST = 100
+
+
+def api_stage_options(access_logs: aws_logs.ILogGroup) -> aws_apigateway.StageOptions:
+    """Every REST API's stage: JSON access logs, execution logs for errors only and never the data
+    (request and response bodies carry personal data, card certificates and nonces), X-Ray, throttling."""
+    return aws_apigateway.StageOptions(
+        stage_name=API_STAGE,
+        access_log_destination=aws_apigateway.LogGroupLogDestination(access_logs),
+        access_log_format=aws_apigateway.AccessLogFormat.json_with_standard_fields(
+            caller=False, http_method=True, ip=True, protocol=True, request_time=True,
+            resource_path=True, response_length=True, status=True, user=True,
+        ),
+        logging_level=aws_apigateway.MethodLoggingLevel.ERROR,
+        data_trace_enabled=False,
+        metrics_enabled=True,
+        tracing_enabled=True,
+        throttling_rate_limit=API_THROTTLE_RATE,
+        throttling_burst_limit=API_THROTTLE_BURST,
+    )
 
 # Minimum Cognito password length for staff accounts (they see residents' personal data).
 PASSWORD_MIN_LENGTH = 14

@@ -148,7 +148,9 @@ def kiosk_print(stack: Any, operator: StaffApiClient, staff: StaffApiClient, cod
                 households: list[str], out: Path, say: Say) -> dict[str, Any]:
     """Register a kiosk (operator), open the service all day for the demo, give the head of a surveyed
     household a simulated My Number card, and print their 罹災証明書 at the kiosk simulator."""
-    from infra.local.kiosk_cards import install_trust, link_cards, load_ca, make_cards
+    from victim_support.kiosk.jpki_sim import SimulatedCA
+
+    from infra.local.kiosk_cards import install_trust, link_cards, make_cards, save_ca
     from infra.local.kiosk_client import KioskApiError, KioskClient
     from infra.local.kiosk_simulator import load_card, print_certificate
     from infra.local.provision import local_clients
@@ -161,15 +163,18 @@ def kiosk_print(stack: Any, operator: StaffApiClient, staff: StaffApiClient, cod
     say(f"    kiosk {DEMO_KIOSK} registered; its HMAC secret returned once")
     clients = local_clients(stack.endpoint_url)
     cards_dir = out / "cards"
+    cards_dir.mkdir(parents=True, exist_ok=True)
+    ca = SimulatedCA.create()  # the test JPKI CA the kiosk API trusts, kept beside the card files
+    save_ca(ca, cards_dir)
+    install_trust(clients, stack.resources.buckets["jpki"], ca)
     client = KioskClient(stack.api_url, DEMO_KIOSK, registered["secret"])
     for household in households:
         view = staff._call("GET", f"/disasters/{disaster_id}/households/{household}")
         head = view["household"].get("head_person_id")
         if view.get("protected") or not head:
             continue
-        path = make_cards(cards_dir, code, [head])[head]
+        path = make_cards(cards_dir, code, [head], ca=ca)[head]
         card, _ = load_card(path)
-        install_trust(clients, stack.resources.buckets["jpki"], load_ca(cards_dir / "ca.json"))
         link_cards(clients, stack.resources.tables["card_links"], code, {head: card})
         try:
             printed = print_certificate(client, card, code, kind="risai", out=out)

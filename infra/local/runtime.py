@@ -4,7 +4,6 @@ context object shaped like the real one, counting the invocations in flight."""
 from __future__ import annotations
 
 import importlib
-import os
 import sys
 import threading
 import time
@@ -59,6 +58,9 @@ class Runtime:
     topology: Topology
     prefix: str
     region: str = REGION
+    # Without CloudWatch locally, EMF metrics are disabled; Powertools then never flushes them, keeps
+    # them, and prints the set once a metric reaches 100 values, so each invocation's are dropped.
+    drop_metrics: bool = True
     _handlers: dict[str, Handler] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _import_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -136,9 +138,7 @@ class Runtime:
                 return handler(event, self.context(function))
             finally:
                 spent = time.thread_time() - started
-                if os.environ.get("POWERTOOLS_METRICS_DISABLED") == "true":
-                    # Disabled metrics are never flushed, so Powertools keeps them and prints the set
-                    # once a metric reaches 100 values; nothing is to be published locally.
+                if self.drop_metrics:
                     metrics.clear_metrics()
                 with self._lock:
                     self.cpu_seconds[function.name] = self.cpu_seconds.get(function.name, 0.0) + spent

@@ -78,7 +78,7 @@ class LocalStack:
         self._start_pollers = start_pollers
         self._emit_metrics = emit_metrics
         self._moto = MotoServer()
-        self._runtime = Runtime(topology, prefix)
+        self._runtime = Runtime(topology, prefix, drop_metrics=not emit_metrics)
         self._gateway: LocalGateway | None = None
         self._pollers: list[QueuePoller] = []
         self._provisioned: Provisioned | None = None

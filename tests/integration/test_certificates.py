@@ -31,11 +31,11 @@ from victim_support.tenants.models import MunicipalityRegistration
 from victim_support.tenants.service import register_municipality
 
 from functions.certificate_generation.handler import lambda_handler as generation_handler
-from functions.staff_api.handler import lambda_handler as staff_api
 from functions.verify_api.handler import lambda_handler as verify_api
 from infra.local.provision import local_clients
 from tests.integration.conftest import CHIYODA, MASHIKI, Cloud
 from tests.integration.lambda_context import FakeContext
+from tests.integration.staff_events import call_staff, staff_event
 from tests.integration.test_billing import sample
 from tests.integration.test_ledger import (
     ADDRESS,
@@ -49,7 +49,6 @@ from tests.integration.test_ledger import (
     survey,
 )
 
-USERS = {MASHIKI: "mashiki-bousai-01", CHIYODA: "chiyoda-shien-01"}
 HEAD_ADDRESS = f"{ADDRESS} 木山ハイツ101"
 
 
@@ -74,28 +73,10 @@ def seal_png(size: tuple[int, int] = (240, 236), *, background: tuple[int, int, 
 
 def api(method: str, resource: str, params: dict[str, str] | None = None, *, body: Any = None, code: str = MASHIKI,
         operator: bool = False, query: dict[str, str] | None = None) -> dict[str, Any]:
-    """A staff API event from the certificate request sample, for any route and caller."""
-    event = copy.deepcopy(sample("staff_api/post_certificate_request.json"))
-    path = resource
-    for name, value in (params or {}).items():
-        path = path.replace("{" + name + "}", value)
-    event.update(resource=resource, path=path, httpMethod=method, pathParameters=params or None,
-                 queryStringParameters=query or None,
-                 multiValueQueryStringParameters={k: [v] for k, v in query.items()} if query else None,
-                 body=json.dumps(body, ensure_ascii=False) if body is not None else None)
-    event["requestContext"].update(resourcePath=resource, httpMethod=method, path=f"/prod{path}")
-    claims = event["requestContext"]["authorizer"]["claims"]
-    if operator:
-        claims.pop("custom:municipality_code")
-        claims.update({"cognito:username": "operator-01", "cognito:groups": "operators"})
-    else:
-        claims.update({"custom:municipality_code": code, "cognito:username": USERS[code]})
-    return event
+    return staff_event(method, resource, params, code=None if operator else code, query=query, body=body)
 
 
-def call(event: dict[str, Any]) -> tuple[int, Any]:
-    response = staff_api(event, FakeContext())
-    return response["statusCode"], json.loads(response["body"])
+call = call_staff
 
 
 def verify(reference: str, code: str | None) -> tuple[int, dict[str, Any], dict[str, Any]]:

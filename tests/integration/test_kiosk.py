@@ -38,6 +38,7 @@ from functions.kiosk_issuance.handler import lambda_handler as kiosk_api
 from functions.staff_api.handler import lambda_handler as staff_api
 from tests.integration.conftest import CHIYODA, MASHIKI, Cloud
 from tests.integration.lambda_context import FakeContext
+from tests.integration.staff_events import call_staff, staff_event
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 YOKOHAMA, SAPPORO = "141003", "011002"
@@ -55,18 +56,7 @@ def sample(name: str) -> dict[str, Any]:
 # --- The staff API as the operator ----------------------------------------------------------------
 
 def operator_call(method: str, resource: str, params: dict[str, str], body: Any = None) -> tuple[int, Any]:
-    event = copy.deepcopy(sample("staff_api/post_uploads.json"))
-    path = resource
-    for name, value in params.items():
-        path = path.replace("{" + name + "}", value)
-    event.update(resource=resource, path=path, httpMethod=method, pathParameters=params or None,
-                 body=json.dumps(body, ensure_ascii=False) if body is not None else None)
-    event["requestContext"].update(resourcePath=resource, httpMethod=method, path=f"/prod{path}")
-    claims = event["requestContext"]["authorizer"]["claims"]
-    claims.pop("custom:municipality_code")
-    claims.update({"cognito:groups": "operators", "cognito:username": "jlis-operator-01"})
-    response = staff_api(event, FakeContext())
-    return response["statusCode"], json.loads(response["body"])
+    return call_staff(staff_event(method, resource, params, code=None, body=body))
 
 
 def register_kiosk(kiosk_id: str, **changes: Any) -> tuple[int, Any]:

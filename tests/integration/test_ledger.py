@@ -4,7 +4,6 @@ residents by the ``ledger_build`` worker, and commands applied once each through
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import json
 from datetime import UTC, datetime, timedelta
@@ -27,14 +26,13 @@ from victim_support.tenants.service import register_municipality
 
 from functions.ledger_updates.build import lambda_handler as build_handler
 from functions.ledger_updates.handler import lambda_handler as updates_handler
-from functions.staff_api.handler import lambda_handler as staff_api
 from infra.topology import TOPOLOGY
 from tests.integration.conftest import CHIYODA, MASHIKI, Cloud
 from tests.integration.lambda_context import FakeContext
+from tests.integration.staff_events import call_staff, staff_event
 from tests.integration.test_billing import sample
 
 AT = "2024-01-01T08:00:00Z"
-USERS = {MASHIKI: "mashiki-bousai-01", CHIYODA: "chiyoda-shien-01"}
 ADDRESS = "熊本県上益城郡益城町大字木山1番地"
 MY_NUMBER = "123456789018"
 
@@ -83,26 +81,8 @@ def load_residents(cloud: Cloud, code: str, records: list[ResidentRecord],
     return generation
 
 
-def request(method: str, resource: str, params: dict[str, str] | None = None, *, code: str = MASHIKI,
-            query: dict[str, str] | None = None, body: Any = None) -> dict[str, Any]:
-    """A staff API event built from the sample in events/staff_api, for any route and caller."""
-    built = copy.deepcopy(sample("staff_api/post_disaster.json"))
-    path = resource
-    for name, value in (params or {}).items():
-        path = path.replace("{" + name + "}", value)
-    built.update(resource=resource, path=path, httpMethod=method, pathParameters=params or None,
-                 queryStringParameters=query or None,
-                 multiValueQueryStringParameters={k: [v] for k, v in query.items()} if query else None,
-                 body=json.dumps(body, ensure_ascii=False) if body is not None else None)
-    built["requestContext"].update(resourcePath=resource, httpMethod=method, path=f"/prod{path}")
-    built["requestContext"]["authorizer"]["claims"].update({"custom:municipality_code": code,
-                                                            "cognito:username": USERS[code]})
-    return built
-
-
-def call(event: dict[str, Any]) -> tuple[int, Any]:
-    response = staff_api(event, FakeContext())
-    return response["statusCode"], json.loads(response["body"])
+request = staff_event
+call = call_staff
 
 
 def register_disaster(code: str = MASHIKI, occurred_on: str = "2024-01-01") -> dict[str, Any]:

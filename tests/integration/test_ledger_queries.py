@@ -7,7 +7,6 @@ do not depend on the build worker.
 
 from __future__ import annotations
 
-import copy
 import csv
 import io
 import json
@@ -27,42 +26,18 @@ from victim_support.ledger.models import Disaster, Household, Person, SharingCon
 from victim_support.ledger.repository import directory_item
 from victim_support.rules.normalize import address_key, birth_key, kana_key, name_key
 
-from functions.staff_api.handler import lambda_handler as staff_api
 from tests.integration.conftest import CHIYODA, MASHIKI, Cloud
-from tests.integration.lambda_context import FakeContext
+from tests.integration.staff_events import as_caller, call_staff, staff_event
 from tests.integration.test_billing import sample
 
 D = "D20261126-3fa9"
 AT = "2026-11-26T09:00:00Z"
-USERS = {MASHIKI: "mashiki-bousai-01", CHIYODA: "chiyoda-shien-01"}
 
 
 # --- Helpers (shared with test_applications) ------------------------------------------------------
 
-def event(method: str, resource: str, params: dict[str, str] | None = None, *, code: str = MASHIKI,
-          query: dict[str, str] | None = None, body: Any = None) -> dict[str, Any]:
-    """A staff API event shaped like the samples in events/staff_api, for any route and caller."""
-    built = copy.deepcopy(sample("staff_api/get_upload.json"))
-    path = resource
-    for name, value in (params or {}).items():
-        path = path.replace("{" + name + "}", value)
-    built.update(resource=resource, path=path, httpMethod=method, pathParameters=params or None,
-                 queryStringParameters=query or None,
-                 multiValueQueryStringParameters={k: [v] for k, v in query.items()} if query else None,
-                 body=json.dumps(body, ensure_ascii=False) if body is not None else None)
-    built["requestContext"].update(resourcePath=resource, httpMethod=method, path=f"/prod{path}")
-    return as_caller(built, code)
-
-
-def as_caller(request: dict[str, Any], code: str) -> dict[str, Any]:
-    claims = request["requestContext"]["authorizer"]["claims"]
-    claims.update({"custom:municipality_code": code, "cognito:username": USERS[code]})
-    return request
-
-
-def call(request: dict[str, Any]) -> tuple[int, Any]:
-    response = staff_api(request, FakeContext())
-    return response["statusCode"], json.loads(response["body"])
+event = staff_event
+call = call_staff
 
 
 def audit_events(code: str) -> list[dict[str, Any]]:

@@ -78,20 +78,7 @@ class KioskStack(Stack):
             # The account-level CloudWatch role for execution logs is the staff API's (ServiceStack, deployed
             # first: this stack imports its functions).
             cloud_watch_role=False,
-            deploy_options=aws_apigateway.StageOptions(
-                stage_name=defaults.API_STAGE,
-                access_log_destination=aws_apigateway.LogGroupLogDestination(access_logs),
-                access_log_format=aws_apigateway.AccessLogFormat.json_with_standard_fields(
-                    caller=False, http_method=True, ip=True, protocol=True, request_time=True,
-                    resource_path=True, response_length=True, status=True, user=True,
-                ),
-                logging_level=aws_apigateway.MethodLoggingLevel.ERROR,
-                data_trace_enabled=False,  # bodies carry card certificates and session nonces
-                metrics_enabled=True,
-                tracing_enabled=True,
-                throttling_rate_limit=defaults.API_THROTTLE_RATE,
-                throttling_burst_limit=defaults.API_THROTTLE_BURST,
-            ),
+            deploy_options=defaults.api_stage_options(access_logs),
         )
         self.authorizer = aws_apigateway.RequestAuthorizer(
             self, f"{prefix}Authorizer",

@@ -184,20 +184,7 @@ class ServiceStack(Stack):
             binary_media_types=["application/pdf"],
             # Execution logs (ERROR only, no data trace) need the account-level CloudWatch role.
             cloud_watch_role=True,
-            deploy_options=aws_apigateway.StageOptions(
-                stage_name=defaults.API_STAGE,
-                access_log_destination=aws_apigateway.LogGroupLogDestination(access_logs),
-                access_log_format=aws_apigateway.AccessLogFormat.json_with_standard_fields(
-                    caller=False, http_method=True, ip=True, protocol=True, request_time=True,
-                    resource_path=True, response_length=True, status=True, user=True,
-                ),
-                logging_level=aws_apigateway.MethodLoggingLevel.ERROR,
-                data_trace_enabled=False,  # bodies carry personal data
-                metrics_enabled=True,
-                tracing_enabled=True,
-                throttling_rate_limit=defaults.API_THROTTLE_RATE,
-                throttling_burst_limit=defaults.API_THROTTLE_BURST,
-            ),
+            deploy_options=defaults.api_stage_options(access_logs),
         )
         validator = api.add_request_validator(
             "Validator", validate_request_body=True, validate_request_parameters=True,

@@ -13,14 +13,11 @@ from __future__ import annotations
 
 import functools
 import inspect
-import os
 import threading
 from collections.abc import Callable, Generator, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.shared import constants
-from aws_lambda_powertools.shared.functions import resolve_truthy_env_var_choice
 
 if TYPE_CHECKING:
     import numbers
@@ -31,17 +28,12 @@ NAMESPACE = "VictimSupport"
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
-def _capture_choice(env_var: str, choice: bool | None) -> bool:
-    """What Powertools resolves when it decorates: the explicit choice, else the environment (default on).
-    Resolved here at decoration time too, so deferring the real decorator changes nothing."""
-    return resolve_truthy_env_var_choice(env=os.getenv(env_var, "true"), choice=choice)
-
-
 class LazyTracer:
     """A Powertools ``Tracer`` built on first use, with the same decorators.
 
     ``capture_lambda_handler`` and ``capture_method`` return wrappers that apply the real decorator on
-    their first call (capture options are resolved when decorating, as Powertools does); any other
+    their first call (Powertools resolves the capture options from the environment then, which a
+    Lambda environment never changes after import); any other
     attribute (``put_annotation``, ``provider``, ``patch`` …) is the real tracer's, building it.
     """
 
@@ -81,15 +73,14 @@ class LazyTracer:
                 self.capture_lambda_handler, capture_response=capture_response, capture_error=capture_error
             )
         handler = lambda_handler
-        response = _capture_choice(constants.TRACER_CAPTURE_RESPONSE_ENV, capture_response)
-        error = _capture_choice(constants.TRACER_CAPTURE_ERROR_ENV, capture_error)
         traced: Callable[..., Any] | None = None
 
         @functools.wraps(handler)
         def decorate(event: Any, context: Any, **kwargs: Any) -> Any:
             nonlocal traced
             if traced is None:
-                traced = self.real.capture_lambda_handler(handler, capture_response=response, capture_error=error)
+                traced = self.real.capture_lambda_handler(handler, capture_response=capture_response,
+                                                          capture_error=capture_error)
             return traced(event, context, **kwargs)
 
         return decorate
@@ -116,14 +107,13 @@ class LazyTracer:
                 functools.partial(self.capture_method, capture_response=capture_response, capture_error=capture_error),
             )
         original: Callable[..., Any] = method
-        response = _capture_choice(constants.TRACER_CAPTURE_RESPONSE_ENV, capture_response)
-        error = _capture_choice(constants.TRACER_CAPTURE_ERROR_ENV, capture_error)
         traced: Callable[..., Any] | None = None
 
         def resolve() -> Callable[..., Any]:
             nonlocal traced
             if traced is None:
-                traced = self.real.capture_method(capture_response=response, capture_error=error)(original)
+                decorator = self.real.capture_method(capture_response=capture_response, capture_error=capture_error)
+                traced = decorator(original)
             return traced
 
         wrapper: Callable[..., Any]

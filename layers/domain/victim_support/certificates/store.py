@@ -35,7 +35,7 @@ from victim_support.certificates.models import CertificateKind
 from victim_support.dynamo.attributes import from_item, to_item
 from victim_support.dynamo.conditions import is_condition_failure
 from victim_support.errors import DomainError
-from victim_support.settings import MissingResourceError
+from victim_support.settings import configured
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -379,20 +379,23 @@ class DocumentStore:
     certificates_bucket: str | None
     seals_bucket: str | None
 
-    def _need(self, value: str | None, what: str) -> str:
-        if value is None:
-            raise MissingResourceError(f"bucket {what} is not configured for this function")
-        return value
+    @property
+    def _certificates(self) -> str:
+        return configured(self.certificates_bucket, "bucket certificates")
+
+    @property
+    def _seals(self) -> str:
+        return configured(self.seals_bucket, "bucket seals")
 
     def put_certificate(self, object_key: str, pdf: bytes, sha256_b64: str) -> None:
         # The bucket's default encryption (SSE-KMS with the data key) applies; the checksum makes S3
         # refuse a body damaged in transit.
-        self.s3.put_object(Bucket=self._need(self.certificates_bucket, "certificates"), Key=object_key, Body=pdf,
+        self.s3.put_object(Bucket=self._certificates, Key=object_key, Body=pdf,
                            ContentType="application/pdf", ChecksumSHA256=sha256_b64)
 
     def get_certificate(self, object_key: str) -> bytes:
         """An issued certificate's signed PDF (the kiosk hands it out instead of a link)."""
-        response = self.s3.get_object(Bucket=self._need(self.certificates_bucket, "certificates"), Key=object_key)
+        response = self.s3.get_object(Bucket=self._certificates, Key=object_key)
         body = response["Body"]
         try:
             data: bytes = body.read()
@@ -402,7 +405,7 @@ class DocumentStore:
 
     def certificate_link(self, object_key: str, expires_in: int) -> str:
         url: str = self.s3.generate_presigned_url(
-            "get_object", Params={"Bucket": self._need(self.certificates_bucket, "certificates"), "Key": object_key,
+            "get_object", Params={"Bucket": self._certificates, "Key": object_key,
                                   "ResponseContentType": "application/pdf"},
             ExpiresIn=expires_in,
         )
@@ -411,7 +414,7 @@ class DocumentStore:
     def seal_upload_url(self, object_key: str, size_bytes: int, sha256_b64: str, expires_in: int) -> str:
         url: str = self.s3.generate_presigned_url(
             "put_object",
-            Params={"Bucket": self._need(self.seals_bucket, "seals"), "Key": object_key, "ContentLength": size_bytes,
+            Params={"Bucket": self._seals, "Key": object_key, "ContentLength": size_bytes,
                     "ChecksumSHA256": sha256_b64, "ContentType": "image/png"},
             ExpiresIn=expires_in,
         )
@@ -421,7 +424,7 @@ class DocumentStore:
         """The seal image, or None when nothing was uploaded under the key; reads at most one byte
         more than ``max_bytes`` so an oversized upload is recognised without reading it all."""
         try:
-            response = self.s3.get_object(Bucket=self._need(self.seals_bucket, "seals"), Key=object_key)
+            response = self.s3.get_object(Bucket=self._seals, Key=object_key)
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
                 return None
