@@ -4,8 +4,11 @@ import csv
 import io
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from victim_support.errors import DomainError
-from victim_support.intake.reader import iter_records
+from victim_support.intake import reader as reader_module
+from victim_support.intake.reader import is_blank, iter_records
 
 
 class ReadOnlyBody:
@@ -138,3 +141,75 @@ def test_a_source_with_readinto_fills_the_buffer_itself_and_is_left_open() -> No
     reader = iter_records(source, "cp932", first_line=1)
     assert reader.next_batch(10) == (range(1, 3), [["氏名"], ["山田　太郎"]])
     assert not source.closed
+
+
+# -- the plain split against csv.reader ----------------------------------------------------------
+def _csv_records(text: str, first_line: int) -> list[tuple[int, list[str]]]:
+    """What ``csv.reader`` over the text gives, with start lines and blank lines skipped."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    records, lines_before = [], 0
+    for fields in reader:
+        line = first_line + lines_before
+        lines_before = reader.line_num
+        if not is_blank(fields):
+            records.append((line, fields))
+    return records
+
+
+_PIECES = ["a", "あ", "ｱ", ",", ",", '"', "\r\n", "\r\n", "\n", "\r", " ", "\t", "\0", "1,2,3\r\n", '"x,\r\ny"']
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    pieces=st.lists(st.sampled_from(_PIECES), max_size=60),
+    encoding=st.sampled_from(["utf-8", "utf-8-sig", "cp932"]),
+    read_size=st.sampled_from([1, 2, 3, 5, 8, 64]),
+    batch_size=st.sampled_from([1, 3, 256]),
+)
+def test_records_are_what_csv_reader_gives(pieces: list[str], encoding: str, read_size: int, batch_size: int) -> None:
+    # Tiny reads put block ends everywhere: inside multi-byte characters, between CR and LF, inside
+    # quoted fields; blocks with and without quotes alternate.
+    text = "".join(pieces)
+    reader = iter_records(io.BytesIO(text.encode(encoding)), encoding, first_line=7, read_size=read_size)
+    records: list[tuple[int, list[str]]] = []
+    while True:
+        lines, fields = reader.next_batch(batch_size)
+        if not fields:
+            break
+        records.extend(zip(lines, fields, strict=True))
+    assert records == _csv_records(text, 7)
+
+
+def test_a_long_plain_file_is_split_without_csv_and_quotes_fall_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    plain = "".join(f"{n},山田　太郎,096-286-{n:04d}\r\n" for n in range(3000))
+    quoted = '1,"益城町,木山"\r\n2,"a\r\nb"\r\n'
+    text = plain + quoted + plain
+    read_blocks: list[str] = []
+    split_plain = reader_module.RecordReader._split_plain
+
+    def spy(block: str) -> list[str] | None:
+        lines = split_plain(block)
+        read_blocks.append("plain" if lines is not None else "csv")
+        return lines
+
+    monkeypatch.setattr(reader_module.RecordReader, "_split_plain", staticmethod(spy))
+    assert list(iter_records(io.BytesIO(text.encode("cp932")), "cp932", first_line=1)) == _csv_records(text, 1)
+    assert read_blocks.count("csv") == 1  # only the block that holds the quotes
+    assert read_blocks.count("plain") >= 2
+
+
+def test_a_stray_carriage_return_in_a_crlf_file_ends_a_record_as_in_csv() -> None:
+    text = "1,a\r\n2,b\rc\r\n3,d\nx\r\n"
+    records = list(iter_records(io.BytesIO(text.encode()), "utf-8", first_line=1))
+    expected = [(1, ["1", "a"]), (2, ["2", "b"]), (3, ["c"]), (4, ["3", "d"]), (5, ["x"])]
+    assert records == _csv_records(text, 1) == expected
+
+
+def test_undecodable_bytes_after_plain_lines_keep_the_lines_before_them() -> None:
+    data = "1,あ\n2,い\n".encode() + b"3,\xe3\x81\n4,x\n"  # line 3 breaks off inside a character
+    reader = iter_records(io.BytesIO(data), "utf-8", first_line=1)
+    assert reader.next_batch(10) == (range(1, 3), [["1", "あ"], ["2", "い"]])
+    with pytest.raises(DomainError) as raised:
+        reader.next_batch(10)
+    assert raised.value.code == "FILE_ENCODING_UNKNOWN"
+    assert raised.value.detail == "undecodable bytes after line 3"
