@@ -5,8 +5,8 @@ Bytes are decoded a block at a time and cut at the last line end, so memory does
 file. Each block is split one of two ways, giving exactly what ``csv.reader`` over
 ``open(..., newline="")`` gives:
 
-- A block with no ``"``, one kind of line end (all LF or all CR LF) and no line longer than
-  csv's field limit is a list of lines of comma-separated fields with nothing to unquote:
+- A block with no ``"``, no line break but CR LF, LF and CR, and no line longer than csv's field
+  limit is a list of lines of comma-separated fields with nothing to unquote:
   ``str.split`` splits it in C, at about two thirds of ``csv.reader``'s cost (the decoding stays).
   Resident systems write such files; this is the common case.
 - Any other block is read by one ``csv.reader`` that lives as long as the file, fed line by line, so
@@ -27,6 +27,8 @@ from typing import Protocol
 from victim_support.errors import DomainError
 
 READ_BUFFER_SIZE = 1 << 16
+# Where ``str.splitlines`` ends a line and csv does not.
+_OTHER_LINE_BREAKS = ("\v", "\f", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
 
 
 class ReadableBytes(Protocol):
@@ -125,17 +127,9 @@ class RecordReader(Iterator[tuple[int, list[str]]]):
     @staticmethod
     def _split_plain(block: str) -> list[str] | None:
         """The lines of a block that needs no csv parsing (see the module), else None."""
-        if '"' in block:
+        if '"' in block or any(mark in block for mark in _OTHER_LINE_BREAKS):
             return None
-        if "\r" in block:
-            lines = block.split("\r\n")
-            # Every CR and every LF belongs to one of the CR LF the block was split at.
-            if not block.count("\r") == block.count("\n") == len(lines) - 1:
-                return None
-        else:
-            lines = block.split("\n")
-        if not lines[-1]:
-            lines.pop()  # the block ends with a line end
+        lines = block.splitlines()  # at CR LF, LF and CR, as the text layer under csv ends lines
         limit = csv.field_size_limit()
         if len(block) > limit and max(map(len, lines)) > limit:
             return None  # let csv raise its error

@@ -822,6 +822,9 @@ class RowValidator:
     def _memo_postal_code(self, text: str) -> str | None:
         if len(text) not in (7, 8) or not text.isascii():
             return None
+        digits = text if len(text) == 7 else text[:3] + text[4:] if text[3] == "-" else ""
+        if digits.isdigit():  # 1234567 or 123-4567: what the rule's format step gives, without it
+            return digits if self._postal_problem(digits) is None else None
         try:
             return self._postal_rule(text)
         except _Rejected:
@@ -877,6 +880,12 @@ class RowValidator:
 
     def _postal_rule(self, value: str) -> str:
         code = _postal_format_rule(value)
+        if (problem := self._postal_problem(code)) is not None:
+            raise _Rejected(problem)
+        return code
+
+    def _postal_problem(self, code: str) -> str | None:
+        """The error code of a 7-digit postal code this file may not use, None when it may."""
         if code not in self._postal_verdicts:
             if not self._postal.municipalities_of(code):
                 self._postal_verdicts[code] = "ROW_POSTAL_CODE_UNKNOWN"
@@ -884,9 +893,7 @@ class RowValidator:
                 self._postal_verdicts[code] = "ROW_POSTAL_CODE_MUNICIPALITY"
             else:
                 self._postal_verdicts[code] = None
-        if (problem := self._postal_verdicts[code]) is not None:
-            raise _Rejected(problem)
-        return code
+        return self._postal_verdicts[code]
 
     def _validate_slowly(self, line: int, fields: list[str]) -> tuple[ResidentRecord | None, list[RowIssue]]:
         """Every field through its authoritative rule; all problems of the row are reported."""

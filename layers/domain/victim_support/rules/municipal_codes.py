@@ -192,6 +192,7 @@ def lookup(code: str) -> MunicipalityInfo:
     return MunicipalityInfo(code, name, prefecture, prefecture_code, _kind_of(city, prefecture_code))
 
 
+@lru_cache(maxsize=256)
 def jis_codes_of(code: str) -> frozenset[str]:
     """5-digit JIS codes that make up the municipality: its own, or its wards' for a designated city."""
     info = lookup(code)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -113,6 +113,7 @@ _GREGORIAN_MONTH_DAY: dict[str, str] = {
 }
 _DOT_MONTH_DAY: dict[str, str] = {f"{month}.{day}": iso for iso, month, day in _spellings(_COMMON_YEAR_DAYS)}
 _KANJI_MONTH_DAY: dict[str, str] = {f"{month}月{day}日": iso for iso, month, day in _spellings(_COMMON_YEAR_DAYS)}
+_NEN_MONTH_DAY: dict[str, str] = {f"年{month_day}": iso for month_day, iso in _KANJI_MONTH_DAY.items()}
 
 
 def parse_date(text: str) -> date:
@@ -180,65 +181,76 @@ def iso_dates(texts: Iterable[str], earliest: str, latest: str) -> list[str | No
     """For each text, ``parse_date_iso(text)`` when that succeeds with a date from ``earliest`` to
     ``latest`` (ISO strings), else None: one loop over a column of a resident file.
 
-    The spellings resident systems write (``YYYY-MM-DD``, ``YYYYMMDD``, ``YYYY/MM/DD``, ``S45.3.12``,
-    ``昭和45年3月12日``) of a year that lies wholly inside the range (and, for an era year, wholly
-    inside its era) are read with two dictionary look-ups, year then month and day, and no range
-    check; an era's first and last years are read the same way with the checks. Anything else
-    (other spellings, the range's first and last years, 29 February, errors) goes through
-    ``parse_date_iso`` itself. (Reading a column in C instead, slicing and looking up with ``map``,
-    measured slower than this loop; so did a memo of the texts, mostly distinct.)
+    The spellings resident systems write, of a year that lies wholly inside the range (and, for an
+    era year, wholly inside its era), are read with two dictionary look-ups and no range check: the
+    first four characters (``1977``, ``昭和52``, ``平成9年``, ``S52.``) give the year and the table for
+    the rest (``-08-30``, ``0830``, ``/8/30``, ``年8月30日``, ``8月30日``, ``8.30``). Anything else
+    (other spellings, one-digit era years in the ``S2.4.1`` form, an era's or the range's first and
+    last years, 29 February, errors) goes through ``_iso_date_in`` and so ``parse_date_iso``.
+    (Reading a column in C instead, slicing and looking up with ``map``, measured slower than this
+    loop; so did a memo of the texts, mostly distinct, and a table of every spelling of every day,
+    whose look-ups miss the CPU cache.)
     """
     earliest = max(earliest, "0001-01-01")
-    inner_years, inner_era_years = _inner_years(earliest[:4], latest[:4])
-    gregorian_month_day, dot_month_day, kanji_month_day = (
-        _GREGORIAN_MONTH_DAY.get, _DOT_MONTH_DAY.get, _KANJI_MONTH_DAY.get
-    )  # fmt: skip
-    era_year = inner_era_years.get
+    head_of = _date_heads(earliest[:4], latest[:4]).get
     dates: list[str | None] = []
     append = dates.append
     for text in texts:
-        year = text[:4]
-        if year in inner_years:
-            month_day = gregorian_month_day(text[4:])
+        head = head_of(text[:4])
+        if head is not None:
+            month_day = head[1](text[4:])
             if month_day is not None:
-                append(year + month_day if month_day else text)  # "": the text is ISO already
+                append(head[0] + month_day if month_day else text)  # "": the text is ISO already
                 continue
-        elif text[:1].isascii():  # S45.3.12
-            head, _, rest = text.partition(".")
-            month_day = dot_month_day(rest)
-        else:  # 昭和45年3月12日
-            head, _, rest = text.partition("年")
-            month_day = kanji_month_day(rest)
-        if month_day is not None:
-            if (gregorian_year := era_year(head)) is not None:
-                append(gregorian_year + month_day)
-                continue
-            if (era := _ERA_YEAR.get(head)) is not None:  # an era's first or last year, or the range's
-                iso = era[0] + month_day
-                if era[2] <= iso <= era[3]:
-                    append(iso if earliest <= iso <= latest else None)
-                    continue
-        try:
-            iso = parse_date_iso(text)
-        except ValueError:
-            append(None)
-            continue
-        append(iso if earliest <= iso <= latest else None)
+        append(_iso_date_in(text, earliest, latest))
     return dates
 
 
+def _iso_date_in(text: str, earliest: str, latest: str) -> str | None:
+    """``parse_date_iso(text)`` when that is a date from ``earliest`` to ``latest``, else None; plain
+    era spellings of an era's first or last year are read without the regex."""
+    if text[:1].isascii():  # S45.3.12
+        head, _, rest = text.partition(".")
+        month_day = _DOT_MONTH_DAY.get(rest)
+    else:  # 昭和45年3月12日
+        head, _, rest = text.partition("年")
+        month_day = _KANJI_MONTH_DAY.get(rest)
+    if month_day is not None and (era := _ERA_YEAR.get(head)) is not None:
+        iso = era[0] + month_day
+        if era[2] <= iso <= era[3]:
+            return iso if earliest <= iso <= latest else None
+    try:
+        iso = parse_date_iso(text)
+    except ValueError:
+        return None
+    return iso if earliest <= iso <= latest else None
+
+
+_MonthDayOf = Callable[[str], "str | None"]
+
+
 @lru_cache(maxsize=16)
-def _inner_years(earliest_year: str, latest_year: str) -> tuple[frozenset[str], dict[str, str]]:
-    """The years strictly between the two (at most 1869 to 2199, to keep the tables small), and the
-    era years among them that lie wholly inside their era ("S52" -> "1977")."""
+def _date_heads(earliest_year: str, latest_year: str) -> dict[str, tuple[str, _MonthDayOf]]:
+    """First four characters -> (the 4-digit year, the month-day table of the rest), for the years
+    strictly between the two (at most 1869 to 2199, to keep the tables small) and the era years among
+    them that lie wholly inside their era."""
     years = range(max(int(earliest_year) + 1, 1869), min(int(latest_year), 2200))
-    inner = frozenset(f"{year:04d}" for year in years)
-    era_years = {
-        head: gregorian_year
-        for head, (gregorian_year, _leap, first_iso, last_iso) in _ERA_YEAR.items()
-        if gregorian_year in inner and first_iso <= f"{gregorian_year}-01-01" and f"{gregorian_year}-12-31" <= last_iso
-    }
-    return inner, era_years
+    inner = {f"{year:04d}" for year in years}
+    gregorian, dot = _GREGORIAN_MONTH_DAY.get, _DOT_MONTH_DAY.get
+    kanji, after_nen = _KANJI_MONTH_DAY.get, _NEN_MONTH_DAY.get
+    heads: dict[str, tuple[str, _MonthDayOf]] = {year: (year, gregorian) for year in inner}
+    for head, (gregorian_year, _leap, first_iso, last_iso) in _ERA_YEAR.items():
+        whole_year_in_era = first_iso <= f"{gregorian_year}-01-01" and f"{gregorian_year}-12-31" <= last_iso
+        if gregorian_year not in inner or not whole_year_in_era:
+            continue
+        if head[0].isascii():  # S52 -> "S52.", the dot form; "S2." needs more than four characters
+            if len(head) == 3:
+                heads[head + "."] = (gregorian_year, dot)
+        elif len(head) == 4:  # 昭和52 -> the rest starts with 年
+            heads[head] = (gregorian_year, after_nen)
+        elif len(head) == 3:  # 平成9 -> "平成9年"
+            heads[head + "年"] = (gregorian_year, kanji)
+    return heads
 
 
 def _parse_era_plain(value: str) -> str | None:
