@@ -541,11 +541,11 @@ class RowValidator:
                 lines, fields = records.next_batch(batch_size)
                 if not fields:
                     return
-                yield lines, *self._validate_batch(lines, fields)
+                yield lines, *self.validate_batch(lines, fields)
         source = iter(records)
         while batch := list(islice(source, batch_size)):
             lines, fields_of_lines = zip(*batch, strict=True)
-            yield lines, *self._validate_batch(lines, fields_of_lines)
+            yield lines, *self.validate_batch(lines, fields_of_lines)
 
     def validate_rows(
         self, records: Iterable[tuple[int, list[str]]], batch_size: int = 256
@@ -627,10 +627,11 @@ class RowValidator:
         return record, []
 
     # -- batch path ------------------------------------------------------------------------------
-    def _validate_batch(
+    def validate_batch(
         self, lines: Sequence[int], batch: Sequence[list[str]]
     ) -> tuple[list[ResidentRow | None], list[Sequence[RowIssue]]]:
-        """Rows and issues of the records, in order; records of the wrong width are rejected whole."""
+        """Rows and issues of one batch of records (their lines and fields, as ``RecordReader.next_batch``
+        gives them), in order; records of the wrong width are rejected whole."""
         width = self.width
         try:
             columns = list(zip(*batch, strict=True))  # ValueError: records of different widths
