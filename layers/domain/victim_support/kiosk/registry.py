@@ -3,9 +3,10 @@
 Item: pk = ``KIOSK#<kiosk id>``, sk = ``PROFILE`` in the ``kiosks`` table. Kiosks are national (a
 store serves residents of every municipality), so their key is the kiosk id, not a municipality code.
 
-The HMAC secret is generated with ``secrets`` (256 bits, base64url text), handed to the operator once
-(on creation or rotation) and stored only as KMS ciphertext under the data key, with the kiosk id in
-the encryption context so a ciphertext cannot be moved to another kiosk. It is decrypted when a
+The HMAC secret is generated with ``secrets`` (256 bits as 64 hex digits: base64url text may start
+with "-", which a command line takes for an option), handed to the operator once (on creation or
+rotation) and stored only as KMS ciphertext under the data key, with the kiosk id in the encryption
+context so a ciphertext cannot be moved to another kiosk. It is decrypted when a
 request is verified and kept per container, keyed by the ciphertext's hash: a rotated secret is a new
 ciphertext, so the cache never serves a stale one.
 """
@@ -152,7 +153,7 @@ class KioskRegistry:
 
 
 def new_secret() -> str:
-    return secrets.token_urlsafe(32)
+    return secrets.token_hex(32)
 
 
 def register_kiosk(kiosk_id: str, registration: KioskRegistration, *, actor: str, registry: KioskRegistry,
