@@ -71,11 +71,17 @@ def set_hours(code: str, service: dict[str, Any]) -> None:
 
 # --- The kiosk API --------------------------------------------------------------------------------
 
-def kiosk_event(name: str, *, session_id: str | None = None, body: Any = None, kiosk_id: str = KIOSK) -> dict[str, Any]:
+def kiosk_event(name: str, *, session_id: str | None = None, body: Any = None, kiosk_id: str = KIOSK,
+                path_params: dict[str, str] | None = None) -> dict[str, Any]:
+    """The sample ``name`` as the authorizer passes it on: path parameters filled in, the body and its
+    content hash, the kiosk's claims."""
     event = copy.deepcopy(sample(f"kiosk_issuance/{name}.json"))
-    if session_id is not None:
-        event["pathParameters"] = {"session_id": session_id}
-        event["path"] = event["resource"].replace("{session_id}", session_id)
+    params = {**({"session_id": session_id} if session_id is not None else {}), **(path_params or {})}
+    if params:
+        event["pathParameters"] = params
+        event["path"] = event["resource"]
+        for param, value in params.items():
+            event["path"] = event["path"].replace("{" + param + "}", value)
     if body is not None:
         event["body"] = json.dumps(body, ensure_ascii=False)
     raw = (event["body"] or "").encode("utf-8")

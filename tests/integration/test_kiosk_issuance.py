@@ -5,7 +5,6 @@ Through ``lambda_handler`` with the sample events of ``events/kiosk_issuance``."
 from __future__ import annotations
 
 import base64
-import copy
 import hashlib
 import io
 import json
@@ -31,6 +30,7 @@ from tests.integration.test_kiosk import (
     OTHER_KIOSK,
     World,
     build_world,
+    kiosk_event,
     refusal,
     sample,
     signed_in,
@@ -64,19 +64,13 @@ def shop(world: World) -> World:
 
 def event(name: str, *, body: Any = None, issuance_id: str | None = None, kiosk_id: str = KIOSK,
           key: str | None = "kiosk-purchase-0001") -> dict[str, Any]:
-    built = copy.deepcopy(sample(f"kiosk_issuance/{name}.json"))
-    if issuance_id is not None:
-        built["pathParameters"] = {"issuance_id": issuance_id}
-        built["path"] = built["resource"].replace("{issuance_id}", issuance_id)
-    if body is not None:
-        built["body"] = json.dumps(body, ensure_ascii=False)
+    built = kiosk_event(name, body=body, kiosk_id=kiosk_id,
+                        path_params={"issuance_id": issuance_id} if issuance_id is not None else None)
     if key is None:
         built["headers"].pop("Idempotency-Key", None)
     elif name == "post_issuance":
         built["headers"]["Idempotency-Key"] = key
     built.pop("multiValueHeaders", None)
-    built["headers"]["X-Kiosk-Content-SHA256"] = hashlib.sha256((built["body"] or "").encode()).hexdigest()
-    built["requestContext"]["authorizer"].update(principalId=kiosk_id, kiosk_id=kiosk_id)
     return built
 
 
