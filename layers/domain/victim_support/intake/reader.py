@@ -58,8 +58,7 @@ class RecordReader(Iterator[tuple[int, list[str]]]):
         self._tail = ""  # decoded text after the last line end read
         self._at_end = False  # the source is used up and its text handed out
         self._line = first_line  # physical line number of the next line not yet parsed
-        self._plain: list[str] = []  # the lines of a plain block (see the module), not yet split
-        self._plain_line = first_line  # the physical line of the first of them
+        self._plain: list[str] = []  # the lines of a plain block (see the module); they end at _line
         self._plain_taken = 0  # how many of them were handed out
         self._lines: Sequence[int] = ()  # records csv has read, not yet handed out, and their lines
         self._records: list[list[str]] = []
@@ -88,7 +87,7 @@ class RecordReader(Iterator[tuple[int, list[str]]]):
             if self._plain_taken < len(self._plain):
                 start = self._plain_taken
                 self._plain_taken = end = min(start + size, len(self._plain))
-                first = self._plain_line + start
+                first = self._line - len(self._plain) + start
                 lines: Sequence[int] = range(first, first + end - start)
                 records = list(map(str.split, self._plain[start:end], repeat(",")))
                 if min(map(len, records)) < 2:  # a record of one field may be a blank line
@@ -118,7 +117,7 @@ class RecordReader(Iterator[tuple[int, list[str]]]):
             return False
         plain = self._split_plain(block)
         if plain is not None:
-            self._plain, self._plain_line = plain, self._line
+            self._plain = plain
             self._line += len(plain)
         else:
             self._queued.extend(io.StringIO(block, newline=""))
